@@ -1,0 +1,3 @@
+from yibao.cli import main
+
+main()

@@ -1,0 +1,85 @@
+"""Benchmarks for ``make bench`` (never run by ``make test``)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from yibao.identity.idcard import CHECK_CHARS, WEIGHTS
+
+
+def _certno_sql(body: str) -> str:
+    """SQL for a valid GB 11643 ID from a 17-digit body expression."""
+    total = " + ".join(f"CAST(substr({body}, {i + 1}, 1) AS INTEGER) * {w}"
+                       for i, w in enumerate(WEIGHTS))
+    return f"{body} || substr('{CHECK_CHARS}', (({total}) % 11) + 1, 1)"
+
+
+def write_claims_csv(path: Path, rows: int, encoding: str = "utf-8") -> None:
+    """N synthetic claims with Chinese headers, generated set-based in DuckDB."""
+    body = ("'430921' || strftime(DATE '1950-01-01' + CAST(i % 20000 AS INTEGER), '%Y%m%d') || "
+            "lpad(CAST(i % 997 + 1 AS VARCHAR), 3, '0')")
+    sql = f"""
+    SELECT
+      'S' || lpad(CAST(i AS VARCHAR), 12, '0') AS "结算ID",
+      'P' || lpad(CAST(i % 400000 AS VARCHAR), 9, '0') AS "人员编号",
+      {_certno_sql(body)} AS "证件号码",
+      '390' AS "险种类型",
+      CASE WHEN i % 10 < 6 THEN '11' WHEN i % 10 < 8 THEN '14' ELSE '21' END AS "医疗类别",
+      'H' || lpad(CAST(i % 300 AS VARCHAR), 11, '0') AS "定点医药机构编号",
+      CAST(i % 3 + 1 AS VARCHAR) AS "医保结算等级",
+      CASE WHEN i % 50 = 0 THEN '1' ELSE '0' END AS "异地就医标志",
+      CASE WHEN i % 40 = 0 THEN '低保对象' ELSE '普通人员' END AS "人员身份类别",
+      strftime(TIMESTAMP '2021-01-01 08:00:00' + INTERVAL (i % 31000000) SECOND,
+               '%Y-%m-%d %H:%M:%S') AS "结算时间",
+      CAST(CAST((i % 99991) * 7 + 100 AS DECIMAL(18,2)) / 100 * 37 AS DECIMAL(18,2))
+        AS "医疗费总额",
+      CAST(CAST((i % 99991) * 7 + 100 AS DECIMAL(18,2)) / 100 * 30 AS DECIMAL(18,2))
+        AS "符合政策范围金额"
+    FROM range({rows}) t(i)"""
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = true")
+    utf8 = path if encoding == "utf-8" else path.with_suffix(".utf8.csv")
+    con.execute(f"COPY ({sql}) TO '{utf8}' (HEADER, DELIMITER ',')")
+    con.close()
+    if utf8 != path:
+        with utf8.open("r", encoding="utf-8") as src, path.open("w", encoding=encoding) as dst:
+            while chunk := src.read(8 * 1024 * 1024):
+                dst.write(chunk)
+        utf8.unlink()
+
+
+def bench_ingest(rows: int, encoding: str = "utf-8", workdir: Path | None = None) -> dict:
+    """Ingest N claims through the CLI in a child process; report rows/s and its peak RSS."""
+    base = Path(workdir or tempfile.mkdtemp(prefix="yibao-bench-"))
+    base.mkdir(parents=True, exist_ok=True)
+    csv_path = base / f"claims_{rows}_{encoding}.csv"
+    t0 = time.perf_counter()
+    if not csv_path.exists():
+        write_claims_csv(csv_path, rows, encoding)
+    gen_s = time.perf_counter() - t0
+    ws = base / f"ws_{rows}_{encoding}_{os.getpid()}"
+    t1 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "yibao", "ingest", str(ws), str(csv_path),
+                           "--table", "claims", "--json"], capture_output=True, text=True)
+    secs = time.perf_counter() - t1
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode != 0:
+        raise RuntimeError(f"ingest failed ({proc.returncode}): {proc.stdout} {proc.stderr}")
+    return {
+        "benchmark": "ingest",
+        "rows": rows,
+        "encoding": encoding,
+        "file_mb": round(csv_path.stat().st_size / 1e6, 1),
+        "generate_seconds": round(gen_s, 2),
+        "seconds": round(secs, 2),
+        "rows_per_s": round(rows / secs),
+        "peak_rss_mb": round(peak_kb / 1024),
+    }

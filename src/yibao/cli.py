@@ -1,0 +1,224 @@
+"""Command line: ``yibao …`` (Typer).  Help texts are bilingual; messages to users are Chinese."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+app = typer.Typer(help="yibao 医保: 医保基金运行与绩效评价 / medical-insurance fund toolkit",
+                  no_args_is_help=True, add_completion=False)
+policy_app = typer.Typer(help="政策参数 / dated policy parameters", no_args_is_help=True)
+schema_app = typer.Typer(help="标准数据结构 / canonical schema", no_args_is_help=True)
+bench_app = typer.Typer(help="性能测量 / benchmarks", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+app.add_typer(schema_app, name="schema")
+app.add_typer(bench_app, name="bench")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]错误[/red]: {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def init(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace directory")],
+    policy: Annotated[str, typer.Option(help="政策预设或 YAML / policy preset")] = "demo-county",
+    name: Annotated[str | None, typer.Option(help="工作区名称")] = None,
+) -> None:
+    """新建工作区 / create a workspace (yibao.yaml + workspace.duckdb)."""
+    from yibao.engine import Workspace
+
+    with Workspace.create(workspace, name=name, policy=policy):
+        pass
+    out.print(f"已创建工作区 {workspace}")
+
+
+@app.command()
+def ingest(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
+    file: Annotated[Path, typer.Argument(help="CSV(UTF-8/GBK) / XLSX / Parquet 文件")],
+    table: Annotated[str, typer.Option("--table", "-t", help="目标表 / target table, e.g. claims")],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
+) -> None:
+    """导入文件 / load a file. 退出码 exit: 0 全部接收, 1 部分行被隔离, 2 文件被拒绝(未导入)."""
+    from yibao.engine import Workspace
+    from yibao.engine.workspace import WorkspaceError
+    from yibao.ingest import ingest_file
+
+    try:
+        ws = Workspace.create(workspace) if not (workspace / "yibao.yaml").exists() else \
+            Workspace.open(workspace)
+    except WorkspaceError as exc:
+        _fail(str(exc))
+    with ws, out.status(f"正在导入 {file.name} → {table} …", spinner="dots"):
+        result = ingest_file(ws, file, table)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        style = {0: "green", 1: "yellow", 2: "red"}[result.exit_status]
+        out.print(f"[{style}]{result.message}[/{style}]")
+        if result.ignored_headers:
+            out.print(f"未识别的列(未导入): {'、'.join(result.ignored_headers)}")
+        for reason, n in result.reasons:
+            out.print(f"  隔离 {n} 行: {reason}")
+    raise typer.Exit(result.exit_status)
+
+
+@app.command()
+def quarantine(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
+    load_id: Annotated[int | None, typer.Option(help="只看某个导入批次")] = None,
+    limit: Annotated[int, typer.Option(help="最多显示行数")] = 50,
+    unmask: Annotated[bool, typer.Option(help="显示未脱敏的个人信息(需有权限)")] = False,
+) -> None:
+    """查看被隔离的行及原因 / list quarantined cells with their reasons."""
+    from yibao.engine import Workspace
+    from yibao.privacy import mask_value
+
+    with Workspace.open(workspace, read_only=True) as ws:
+        where = "WHERE load_id = ?" if load_id is not None else ""
+        rows = ws.con.execute(
+            f"SELECT load_id, file_name, row_no, column_name, header, value, reason FROM _quarantine "
+            f"{where} ORDER BY load_id, row_no, column_name LIMIT {int(limit)}",
+            [load_id] if load_id is not None else []).fetchall()
+    t = RichTable("批次", "文件", "行", "列", "值", "原因")
+    for lid, fname, row, col, header, value, reason in rows:
+        shown = value if unmask else mask_value(col, value)
+        t.add_row(str(lid), fname, str(row), header or col, shown or "", reason)
+    out.print(t)
+
+
+@app.command()
+def idcheck(
+    ids: Annotated[list[str] | None, typer.Argument(help="身份证号 / resident ID numbers")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="每行一个号码的文本文件")] = None,
+) -> None:
+    """校验身份证号(GB 11643) / check resident IDs; one JSON object per line, exit 0."""
+    from yibao.identity.idcard import check_id
+
+    values = list(ids or [])
+    if file is not None:
+        if not file.is_file():
+            _fail(f"文件不存在: {file}")
+        values += [ln.strip() for ln in file.read_text(encoding="utf-8-sig").splitlines()
+                   if ln.strip()]
+    if not values:
+        _fail("请给出至少一个身份证号,或用 --file 指定文件")
+    for v in values:
+        print(json.dumps(check_id(v).to_json_dict(), ensure_ascii=False))
+
+
+@policy_app.command("list")
+def policy_list() -> None:
+    """列出内置政策预设 / list built-in presets."""
+    from yibao.policy import load_policy, preset_names
+
+    for name in preset_names():
+        p = load_policy(name)
+        out.print(f"{name}\t{p.label}")
+
+
+@policy_app.command("show")
+def policy_show(
+    preset: Annotated[str, typer.Argument(help="预设名或 YAML 文件 / preset or file")],
+    on: Annotated[str, typer.Option("--date", help="生效日期 YYYY-MM-DD / effective date")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """显示某日生效的参数 / print the parameters in force on a date."""
+    from yibao.policy import PolicyError, load_policy
+    from yibao.policy.render import policy_json, policy_table
+
+    try:
+        when = date.fromisoformat(on) if on else date.today()
+    except ValueError:
+        _fail(f"日期 {on!r} 无效,应为 YYYY-MM-DD")
+    try:
+        pol = load_policy(preset)
+    except PolicyError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(policy_json(pol, when), ensure_ascii=False, indent=2))
+    else:
+        out.print(policy_table(pol, when))
+
+
+@policy_app.command("check")
+def policy_check(
+    files: Annotated[list[str], typer.Argument(help="预设名或 YAML 文件")],
+) -> None:
+    """检查政策文件格式 / validate policy files."""
+    from yibao.policy import PolicyError, load_policy
+
+    bad = 0
+    for f in files:
+        try:
+            p = load_policy(f)
+            out.print(f"[green]通过[/green] {f}: {len(p.parameters)} 个参数")
+        except PolicyError as exc:
+            err.print(f"[red]错误[/red] {exc}")
+            bad += 1
+    raise typer.Exit(2 if bad else 0)
+
+
+@schema_app.command("docs")
+def schema_docs(
+    out_file: Annotated[Path | None, typer.Option("--out", help="写入文件(默认打印)")] = None,
+) -> None:
+    """生成 docs/schema.md / generate the schema documentation."""
+    from yibao.schema.docs import render_schema_md
+
+    text = render_schema_md()
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        out.print(f"已写入 {out_file}")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="演示工作区目录")] = Path("out/demo"),
+    quick: Annotated[bool, typer.Option("--quick", help="快速模式(一分钟内完成)")] = False,
+) -> None:
+    """端到端演示 / run every step that exists on sample data, ending with the reports."""
+    from yibao.demo import run_demo
+
+    code = run_demo(out_dir, quick=quick, console=out)
+    raise typer.Exit(code)
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    rows: Annotated[int, typer.Option(help="生成的结算单行数")] = 1_000_000,
+    encoding: Annotated[str, typer.Option(help="utf-8 或 gbk")] = "utf-8",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    workdir: Annotated[Path | None, typer.Option(help="临时目录")] = None,
+) -> None:
+    """测量导入吞吐量和峰值内存 / measure ingest throughput and peak memory."""
+    from yibao.bench import bench_ingest as run
+
+    res = run(rows=rows, encoding=encoding, workdir=workdir)
+    if as_json:
+        print(json.dumps(res, ensure_ascii=False))
+    else:
+        for k, v in res.items():
+            out.print(f"{k}: {v}")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,136 @@
+"""A workspace is a directory: ``yibao.yaml`` (settings) and ``workspace.duckdb`` (all tables).
+
+Canonical tables carry a ``_load_id`` so that every row traces back to the file it came from;
+``_loads`` records each file (hash, counts, status) and ``_quarantine`` every rejected cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import yaml
+
+from yibao.refdata import area_history
+from yibao.schema import SCHEMA_VERSION, TABLES
+from yibao.schema.model import Table
+
+CONFIG = "yibao.yaml"
+DB = "workspace.duckdb"
+
+LOADS_DDL = """
+CREATE TABLE IF NOT EXISTS _loads (
+    load_id BIGINT PRIMARY KEY,
+    table_name VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    file_path VARCHAR NOT NULL,
+    file_sha256 VARCHAR NOT NULL,
+    file_bytes BIGINT NOT NULL,
+    file_format VARCHAR NOT NULL,
+    encoding VARCHAR NOT NULL,
+    rows_total BIGINT NOT NULL,
+    rows_accepted BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    ignored_headers VARCHAR,
+    exit_status INTEGER NOT NULL,
+    loaded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    UNIQUE (table_name, file_sha256)
+)"""
+QUARANTINE_DDL = """
+CREATE TABLE IF NOT EXISTS _quarantine (
+    load_id BIGINT NOT NULL,
+    table_name VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    row_no BIGINT NOT NULL,
+    column_name VARCHAR NOT NULL,
+    header VARCHAR,
+    value VARCHAR,
+    reason VARCHAR NOT NULL,
+    record JSON
+)"""
+
+
+class WorkspaceError(Exception):
+    pass
+
+
+def table_ddl(t: Table) -> str:
+    cols = ",\n    ".join(f'"{c.name}" {c.sql_type}' for c in t.columns)
+    return (f"CREATE TABLE IF NOT EXISTS {t.name} (\n    {cols},\n    _load_id BIGINT NOT NULL,\n"
+            f"    _row BIGINT NOT NULL\n)")
+
+
+@dataclass
+class Workspace:
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    config: dict[str, Any]
+
+    @classmethod
+    def create(cls, path: Path | str, *, name: str | None = None, policy: str = "demo-county",
+               region: str | None = None) -> Workspace:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        cfg_path = path / CONFIG
+        if not cfg_path.exists():
+            cfg = {"name": name or path.name, "schema_version": SCHEMA_VERSION, "policy": policy,
+                   "region": region, "engine": "duckdb"}
+            cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
+                                encoding="utf-8")
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: Path | str, *, read_only: bool = False) -> Workspace:
+        path = Path(path)
+        cfg_path = path / CONFIG
+        if not cfg_path.exists():
+            raise WorkspaceError(f"{path} 不是 yibao 工作区(缺少 {CONFIG});"
+                                 f"请先运行 yibao init {path}")
+        cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+        if cfg.get("schema_version", SCHEMA_VERSION) > SCHEMA_VERSION:
+            raise WorkspaceError(f"{path}: 工作区版本 {cfg['schema_version']} 比本程序新")
+        con = duckdb.connect(str(path / DB), read_only=read_only)
+        # Bounded memory: DuckDB spills to the workspace's tmp/ beyond this limit.
+        con.execute(f"SET memory_limit = '{cfg.get('memory_limit', '6GB')}'")
+        if not read_only:
+            (path / "tmp").mkdir(exist_ok=True)
+            con.execute(f"SET temp_directory = '{path / 'tmp'}'")
+        ws = cls(path=path, con=con, config=cfg)
+        if not read_only:
+            ws._ensure()
+        return ws
+
+    def _ensure(self) -> None:
+        self.con.execute(LOADS_DDL)
+        self.con.execute(QUARANTINE_DDL)
+        for t in TABLES.values():
+            self.con.execute(table_ddl(t))
+        n = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = '_ref_area_codes'"
+        ).fetchone()[0]
+        if n == 0:
+            codes = pa.table({"code": pa.array(sorted(area_history()), pa.string())})
+            self.con.register("_area_src", codes)
+            self.con.execute("CREATE TABLE _ref_area_codes AS SELECT code FROM _area_src")
+            self.con.unregister("_area_src")
+
+    @property
+    def tmpdir(self) -> Path:
+        d = self.path / "tmp"
+        d.mkdir(exist_ok=True)
+        return d
+
+    def count(self, table: str) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
