@@ -43,6 +43,13 @@ def spark_session():  # noqa: ANN201 - pyspark is optional
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "4g")
+        # Validation unions many small checks: whole-stage codegen would exceed the JVM's
+        # 64 KB method limit and fall back noisily, and many tiny partitions cost more than
+        # they save on a laptop-sized local run.
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.default.parallelism", "2")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
