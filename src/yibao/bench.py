@@ -17,15 +17,18 @@ from yibao.identity.idcard import CHECK_CHARS, WEIGHTS
 
 def _certno_sql(body: str) -> str:
     """SQL for a valid GB 11643 ID from a 17-digit body expression."""
-    total = " + ".join(f"CAST(substr({body}, {i + 1}, 1) AS INTEGER) * {w}"
-                       for i, w in enumerate(WEIGHTS))
+    total = " + ".join(
+        f"CAST(substr({body}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS)
+    )
     return f"{body} || substr('{CHECK_CHARS}', (({total}) % 11) + 1, 1)"
 
 
 def write_claims_csv(path: Path, rows: int, encoding: str = "utf-8") -> None:
     """N synthetic claims with Chinese headers, generated set-based in DuckDB."""
-    body = ("'430921' || strftime(DATE '1950-01-01' + CAST(i % 20000 AS INTEGER), '%Y%m%d') || "
-            "lpad(CAST(i % 997 + 1 AS VARCHAR), 3, '0')")
+    body = (
+        "'430921' || strftime(DATE '1950-01-01' + CAST(i % 20000 AS INTEGER), '%Y%m%d') || "
+        "lpad(CAST(i % 997 + 1 AS VARCHAR), 3, '0')"
+    )
     sql = f"""
     SELECT
       'S' || lpad(CAST(i AS VARCHAR), 12, '0') AS "结算ID",
@@ -67,8 +70,21 @@ def bench_ingest(rows: int, encoding: str = "utf-8", workdir: Path | None = None
     gen_s = time.perf_counter() - t0
     ws = base / f"ws_{rows}_{encoding}_{os.getpid()}"
     t1 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "yibao", "ingest", str(ws), str(csv_path),
-                           "--table", "claims", "--json"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "yibao",
+            "ingest",
+            str(ws),
+            str(csv_path),
+            "--table",
+            "claims",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     secs = time.perf_counter() - t1
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode != 0:

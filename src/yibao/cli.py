@@ -12,8 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-app = typer.Typer(help="yibao 医保: 医保基金运行与绩效评价 / medical-insurance fund toolkit",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="yibao 医保: 医保基金运行与绩效评价 / medical-insurance fund toolkit",
+    no_args_is_help=True,
+    add_completion=False,
+)
 policy_app = typer.Typer(help="政策参数 / dated policy parameters", no_args_is_help=True)
 schema_app = typer.Typer(help="标准数据结构 / canonical schema", no_args_is_help=True)
 bench_app = typer.Typer(help="性能测量 / benchmarks", no_args_is_help=True)
@@ -57,8 +60,11 @@ def ingest(
     from yibao.ingest import ingest_file
 
     try:
-        ws = Workspace.create(workspace) if not (workspace / "yibao.yaml").exists() else \
-            Workspace.open(workspace)
+        ws = (
+            Workspace.create(workspace)
+            if not (workspace / "yibao.yaml").exists()
+            else Workspace.open(workspace)
+        )
     except WorkspaceError as exc:
         _fail(str(exc))
     with ws, out.status(f"正在导入 {file.name} → {table} …", spinner="dots"):
@@ -89,9 +95,11 @@ def quarantine(
     with Workspace.open(workspace, read_only=True) as ws:
         where = "WHERE load_id = ?" if load_id is not None else ""
         rows = ws.con.execute(
-            f"SELECT load_id, file_name, row_no, column_name, header, value, reason FROM _quarantine "
+            "SELECT load_id, file_name, row_no, column_name, header, value, reason "
+            f"FROM _quarantine "
             f"{where} ORDER BY load_id, row_no, column_name LIMIT {int(limit)}",
-            [load_id] if load_id is not None else []).fetchall()
+            [load_id] if load_id is not None else [],
+        ).fetchall()
     t = RichTable("批次", "文件", "行", "列", "值", "原因")
     for lid, fname, row, col, header, value, reason in rows:
         shown = value if unmask else mask_value(col, value)
@@ -102,7 +110,9 @@ def quarantine(
 @app.command()
 def idcheck(
     ids: Annotated[list[str] | None, typer.Argument(help="身份证号 / resident ID numbers")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="每行一个号码的文本文件")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="每行一个号码的文本文件")
+    ] = None,
 ) -> None:
     """校验身份证号(GB 11643) / check resident IDs; one JSON object per line, exit 0."""
     from yibao.identity.idcard import check_id
@@ -111,8 +121,9 @@ def idcheck(
     if file is not None:
         if not file.is_file():
             _fail(f"文件不存在: {file}")
-        values += [ln.strip() for ln in file.read_text(encoding="utf-8-sig").splitlines()
-                   if ln.strip()]
+        values += [
+            ln.strip() for ln in file.read_text(encoding="utf-8-sig").splitlines() if ln.strip()
+        ]
     if not values:
         _fail("请给出至少一个身份证号,或用 --file 指定文件")
     for v in values:

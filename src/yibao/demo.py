@@ -60,8 +60,13 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
     src = sample_dir()
     results = []
     with ws:
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as prog:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as prog:
             task = prog.add_task("导入示例数据", total=len(SAMPLE_FILES))
             for fname, table in SAMPLE_FILES:
                 prog.update(task, description=f"导入 {fname} → {table}")
@@ -76,7 +81,8 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
         policy = load_policy(ws.config["policy"])
         (reports / "policy-in-force.json").write_text(
             json.dumps(policy_json(policy, date(2021, 12, 31)), ensure_ascii=False, indent=2),
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         summary = claims_summary(ws)
         text = render_report(ws, results, summary, policy.label)
         (reports / "导入与数据质量报告.md").write_text(text, encoding="utf-8")
@@ -92,56 +98,100 @@ def claims_summary(ws: Workspace) -> list[dict]:
     con = ibis.duckdb.from_connection(ws.con)
     c = con.table("claims")
     zero = ibis.literal(0, "decimal(18,2)")
-    expr = c.group_by("med_type").aggregate(
-        claims=c.count(),
-        medfee=c.medfee_sumamt.sum(),
-        inscp=c.inscp_scp_amt.sum(),
-        hifp=c.hifp_pay.fill_null(zero).sum(),
-        hifmi=c.hifmi_pay.fill_null(zero).sum(),
-        maf=c.maf_pay.fill_null(zero).sum(),
-        psn=c.psn_part_amt.fill_null(zero).sum(),
-        broken=(c.medfee_sumamt != c.hifp_pay.fill_null(zero) + c.hifmi_pay.fill_null(zero)
-                + c.maf_pay.fill_null(zero) + c.psn_part_amt.fill_null(zero)).sum(),
-    ).order_by("med_type")
+    expr = (
+        c.group_by("med_type")
+        .aggregate(
+            claims=c.count(),
+            medfee=c.medfee_sumamt.sum(),
+            inscp=c.inscp_scp_amt.sum(),
+            hifp=c.hifp_pay.fill_null(zero).sum(),
+            hifmi=c.hifmi_pay.fill_null(zero).sum(),
+            maf=c.maf_pay.fill_null(zero).sum(),
+            psn=c.psn_part_amt.fill_null(zero).sum(),
+            broken=(
+                c.medfee_sumamt
+                != c.hifp_pay.fill_null(zero)
+                + c.hifmi_pay.fill_null(zero)
+                + c.maf_pay.fill_null(zero)
+                + c.psn_part_amt.fill_null(zero)
+            ).sum(),
+        )
+        .order_by("med_type")
+    )
     return expr.to_pyarrow().to_pylist()
 
 
 def render_report(ws: Workspace, results: list, summary: list[dict], policy_label: str) -> str:
     from yibao.schema.tables import MED_TYPE
 
-    lines = [f"# {ws.config.get('name', '')} 导入与数据质量报告", "",
-             f"政策: {policy_label}。金额单位:元(括号内为万元,四舍五入到两位小数)。", "",
-             "## 一、导入批次", "", "| 文件 | 表 | 总行数 | 接收 | 隔离 | 结果 |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"# {ws.config.get('name', '')} 导入与数据质量报告",
+        "",
+        f"政策: {policy_label}。金额单位:元(括号内为万元,四舍五入到两位小数)。",
+        "",
+        "## 一、导入批次",
+        "",
+        "| 文件 | 表 | 总行数 | 接收 | 隔离 | 结果 |",
+        "|---|---|---|---|---|---|",
+    ]
     verdict = {0: "全部接收", 1: "部分隔离", 2: "拒绝"}
     for r in results:
-        lines.append(f"| {Path(r.file).name} | {r.table} | {r.rows_total} | {r.rows_accepted} | "
-                     f"{r.rows_quarantined} | {verdict[r.exit_status]} |")
-    lines += ["", "## 二、被隔离的行(个人信息已脱敏)", "", "| 文件 | 行 | 列 | 值 | 原因 |",
-              "|---|---|---|---|---|"]
+        lines.append(
+            f"| {Path(r.file).name} | {r.table} | {r.rows_total} | {r.rows_accepted} | "
+            f"{r.rows_quarantined} | {verdict[r.exit_status]} |"
+        )
+    lines += [
+        "",
+        "## 二、被隔离的行(个人信息已脱敏)",
+        "",
+        "| 文件 | 行 | 列 | 值 | 原因 |",
+        "|---|---|---|---|---|",
+    ]
     for fname, row, col, header, value, reason in ws.con.execute(
-            "SELECT file_name, row_no, column_name, header, value, reason FROM _quarantine "
-            "ORDER BY load_id, row_no, column_name").fetchall():
-        lines.append(f"| {fname} | {row} | {header or col} | {mask_value(col, value) or ''} | "
-                     f"{reason} |")
-    lines += ["", "## 三、结算单概况(按医疗类别)", "",
-              "| 医疗类别 | 结算单数 | 医疗费总额 | 符合政策范围 | 统筹基金 | 大病保险 | 医疗救助 | 个人负担 |",
-              "|---|---|---|---|---|---|---|---|"]
+        "SELECT file_name, row_no, column_name, header, value, reason FROM _quarantine "
+        "ORDER BY load_id, row_no, column_name"
+    ).fetchall():
+        lines.append(
+            f"| {fname} | {row} | {header or col} | {mask_value(col, value) or ''} | {reason} |"
+        )
+    lines += [
+        "",
+        "## 三、结算单概况(按医疗类别)",
+        "",
+        "| 医疗类别 | 结算单数 | 医疗费总额 | 符合政策范围 | 统筹基金 | 大病保险 | 医疗救助 "
+        "| 个人负担 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for s in summary:
-        cells = [f"{s[k]:,}（{wan(s[k])}）" for k in ("medfee", "inscp", "hifp", "hifmi", "maf",
-                                                     "psn")]
-        lines.append(f"| {s['med_type']} {MED_TYPE.get(s['med_type'], '')} | {s['claims']} | "
-                     + " | ".join(cells) + " |")
+        cells = [
+            f"{s[k]:,}（{wan(s[k])}）" for k in ("medfee", "inscp", "hifp", "hifmi", "maf", "psn")
+        ]
+        lines.append(
+            f"| {s['med_type']} {MED_TYPE.get(s['med_type'], '')} | {s['claims']} | "
+            + " | ".join(cells)
+            + " |"
+        )
     keys = ("medfee", "inscp", "hifp", "hifmi", "maf", "psn")
     totals = {k: sum((s[k] for s in summary), Decimal(0)) for k in keys}
-    lines.append("| 合计 | " + str(sum(s["claims"] for s in summary)) + " | "
-                 + " | ".join(f"{totals[k]:,}（{wan(totals[k])}）" for k in keys) + " |")
+    lines.append(
+        "| 合计 | "
+        + str(sum(s["claims"] for s in summary))
+        + " | "
+        + " | ".join(f"{totals[k]:,}（{wan(totals[k])}）" for k in keys)
+        + " |"
+    )
     broken = sum(s["broken"] for s in summary)
     lines += ["", f"恒等式 医疗费总额 = 统筹 + 大病 + 救助 + 个人负担:{broken} 张结算单不满足。"]
-    for k, label in zip(keys, ("医疗费总额", "符合政策范围", "统筹基金", "大病保险", "医疗救助",
-                               "个人负担"), strict=True):
+    for k, label in zip(
+        keys,
+        ("医疗费总额", "符合政策范围", "统筹基金", "大病保险", "医疗救助", "个人负担"),
+        strict=True,
+    ):
         parts = sum((wan(s[k]) for s in summary), Decimal(0))
         if parts != wan(totals[k]):
-            lines.append(f"- {label}:各类别万元数之和 {parts} 与合计 {wan(totals[k])} 相差 "
-                         f"{parts - wan(totals[k])} 万元,系各项分别四舍五入所致;元金额精确相加。")
+            lines.append(
+                f"- {label}:各类别万元数之和 {parts} 与合计 {wan(totals[k])} 相差 "
+                f"{parts - wan(totals[k])} 万元,系各项分别四舍五入所致;元金额精确相加。"
+            )
     lines.append("")
     return "\n".join(lines)

@@ -27,7 +27,7 @@ class MoneyError(ValueError):
 
 def yuan(value: str | int | Decimal) -> Decimal:
     """Parse an amount in 元 exactly; floats are refused, not converted."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise MoneyError(f"金额不能用浮点数表示: {value!r} (use str or Decimal)")
     if isinstance(value, Decimal):
         d = value

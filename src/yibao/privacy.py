@@ -36,8 +36,11 @@ def personal_columns() -> dict[str, str]:
     for t in TABLES.values():
         for c in t.columns:
             if c.personal:
-                out[c.name] = "certno" if c.check == "certno" else (
-                    "name" if c.name.endswith("name") else "text")
+                out[c.name] = (
+                    "certno"
+                    if c.check == "certno"
+                    else ("name" if c.name.endswith("name") else "text")
+                )
     return out
 
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import ibis
 import pyarrow as pa
 import pytest
-from helpers import CLAIM_HEADER_CN, TODAY, claim_row, valid_id
 
+from helpers import CLAIM_HEADER_CN, TODAY, claim_row, valid_id
 from yibao.engine.backend import connect_engine
 from yibao.ingest.headers import map_headers
 from yibao.ingest.validate import Refs, validate
@@ -24,13 +24,23 @@ def _staged() -> pa.Table:
     """A batch of claims as ingest stages them: every cell text, plus the file row number."""
     rng = random.Random(7)
     cents = [rng.randint(1, 10**7) for _ in range(199)]
-    rows = [claim_row(i + 1, 医疗费总额=f"{c // 100}.{c % 100:02d}",
-                      符合政策范围金额=f"{(c * 9 // 10) // 100}.{(c * 9 // 10) % 100:02d}",
-                      基本医疗保险统筹基金支出="0.00")
-            for i, c in enumerate(cents)]
-    rows += [claim_row(900, 医疗类别="99"), claim_row(901, 符合政策范围金额="99999999.00"),
-             claim_row(902, 证件号码=valid_id(3)[:-1] + "Y"), claim_row(903, 结算时间="2021-13-01"),
-             claim_row(1), claim_row(904, 医疗费总额="7.005")]
+    rows = [
+        claim_row(
+            i + 1,
+            医疗费总额=f"{c // 100}.{c % 100:02d}",
+            符合政策范围金额=f"{(c * 9 // 10) // 100}.{(c * 9 // 10) % 100:02d}",
+            基本医疗保险统筹基金支出="0.00",
+        )
+        for i, c in enumerate(cents)
+    ]
+    rows += [
+        claim_row(900, 医疗类别="99"),
+        claim_row(901, 符合政策范围金额="99999999.00"),
+        claim_row(902, 证件号码=valid_id(3)[:-1] + "Y"),
+        claim_row(903, 结算时间="2021-13-01"),
+        claim_row(1),
+        claim_row(904, 医疗费总额="7.005"),
+    ]
     hm = map_headers(get_table("claims"), CLAIM_HEADER_CN)
     cols = {c: pa.array([str(r[i]) for r in rows], pa.string()) for c, i in hm.columns.items()}
     cols["_row"] = pa.array(range(2, len(rows) + 2), pa.int64())
@@ -40,14 +50,22 @@ def _staged() -> pa.Table:
 def _run(engine: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
     con = connect_engine(engine)
     staged = con.create_table(f"staged_{engine}", _staged(), overwrite=True)
-    areas = con.create_table(f"areas_{engine}",
-                             pa.table({"code": pa.array(sorted(area_history()), pa.string())}),
-                             overwrite=True)
+    areas = con.create_table(
+        f"areas_{engine}",
+        pa.table({"code": pa.array(sorted(area_history()), pa.string())}),
+        overwrite=True,
+    )
     v = validate(staged, get_table("claims"), Refs(area_codes=areas), today=TODAY)
     typed = con.to_pyarrow(v.typed).to_pylist()
     errors = con.to_pyarrow(v.errors).to_pylist()
-    amounts = ibis.memtable({"a": pa.array([Decimal("1.005"), Decimal("2.675"), Decimal("-1.005"),
-                                            Decimal("1234.5650")], pa.decimal128(18, 4))})
+    amounts = ibis.memtable(
+        {
+            "a": pa.array(
+                [Decimal("1.005"), Decimal("2.675"), Decimal("-1.005"), Decimal("1234.5650")],
+                pa.decimal128(18, 4),
+            )
+        }
+    )
     rounded = con.execute(amounts.select(r=round_fen_expr(amounts.a)))["r"].tolist()
     norm = sorted(tuple((k, str(v)) for k, v in sorted(r.items())) for r in typed)
     return norm, sorted(tuple(sorted(e.items())) for e in errors), rounded
@@ -58,5 +76,8 @@ def test_validation_and_rounding_agree_on_duckdb_and_pyspark():
     spark = _run("pyspark")
     assert duck[0] == spark[0] and len(duck[0]) == 199
     assert duck[1] == spark[1] and len({e[0][1] for e in duck[1]}) == 6
-    assert [Decimal(x) for x in duck[2]] == [Decimal(x) for x in spark[2]] == [
-        round_fen(Decimal(s)) for s in ("1.005", "2.675", "-1.005", "1234.5650")]
+    assert (
+        [Decimal(x) for x in duck[2]]
+        == [Decimal(x) for x in spark[2]]
+        == [round_fen(Decimal(s)) for s in ("1.005", "2.675", "-1.005", "1234.5650")]
+    )

@@ -13,8 +13,8 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from helpers import CLAIM_HEADER_CN, TODAY, claim_row, valid_id, write_csv
 
+from helpers import CLAIM_HEADER_CN, TODAY, claim_row, valid_id, write_csv
 from yibao.engine import Workspace
 from yibao.ingest import ingest_file
 
@@ -24,15 +24,24 @@ def _ingest(ws: Workspace, path: Path, table: str = "claims"):
 
 
 def test_gbk_csv_with_chinese_headers_loads_exactly(ws, tmp_path):
-    f = write_csv(tmp_path / "结算.csv", CLAIM_HEADER_CN,
-                  [claim_row(1), claim_row(2, 医疗费总额="1,234.50", 符合政策范围金额="1000.1",
-                                              基本医疗保险统筹基金支出="500")],
-                  encoding="gbk")
+    f = write_csv(
+        tmp_path / "结算.csv",
+        CLAIM_HEADER_CN,
+        [
+            claim_row(1),
+            claim_row(
+                2, 医疗费总额="1,234.50", 符合政策范围金额="1000.1", 基本医疗保险统筹基金支出="500"
+            ),
+        ],
+        encoding="gbk",
+    )
     res = _ingest(ws, f)
     assert res.exit_status == 0, res.message
     assert (res.rows_total, res.rows_accepted, res.rows_quarantined) == (2, 2, 0)
-    rows = ws.con.execute("SELECT setl_id, medfee_sumamt, inscp_scp_amt, setl_time, "
-                          "psn_idet_type, _row FROM claims ORDER BY setl_id").fetchall()
+    rows = ws.con.execute(
+        "SELECT setl_id, medfee_sumamt, inscp_scp_amt, setl_time, "
+        "psn_idet_type, _row FROM claims ORDER BY setl_id"
+    ).fetchall()
     assert rows[1][1] == Decimal("1234.50") and rows[1][2] == Decimal("1000.10")
     assert rows[0][3].isoformat(sep=" ") == "2021-03-02 10:00:00"
     assert rows[0][4] == "普通人员" and [r[5] for r in rows] == [2, 3]
@@ -41,14 +50,25 @@ def test_gbk_csv_with_chinese_headers_loads_exactly(ws, tmp_path):
 
 
 def test_field_codes_canonical_names_and_unit_suffixes_all_match(ws, tmp_path):
-    header = ["setl_id", "psn_no", "insutype", "med_type", "fixmedins_code", "结算时间",
-              "医疗费总额(元)", "inscp_scp_amt"]
-    f = write_csv(tmp_path / "codes.csv", header,
-                  [["S1", "P1", "390", "11", "H1", "20210304", "10", "8"]])
+    header = [
+        "setl_id",
+        "psn_no",
+        "insutype",
+        "med_type",
+        "fixmedins_code",
+        "结算时间",
+        "医疗费总额(元)",
+        "inscp_scp_amt",
+    ]
+    f = write_csv(
+        tmp_path / "codes.csv", header, [["S1", "P1", "390", "11", "H1", "20210304", "10", "8"]]
+    )
     res = _ingest(ws, f)
     assert res.exit_status == 0, res.message
     assert ws.con.execute("SELECT setl_time::VARCHAR, medfee_sumamt FROM claims").fetchone() == (
-        "2021-03-04 00:00:00", Decimal("10.00"))
+        "2021-03-04 00:00:00",
+        Decimal("10.00"),
+    )
 
 
 def test_bad_rows_are_quarantined_with_file_row_column_and_chinese_reason(ws, tmp_path):
@@ -67,8 +87,10 @@ def test_bad_rows_are_quarantined_with_file_row_column_and_chinese_reason(ws, tm
     res = _ingest(ws, f)
     assert res.exit_status == 1
     assert (res.rows_total, res.rows_accepted, res.rows_quarantined) == (9, 1, 8)
-    q = ws.con.execute("SELECT file_name, row_no, column_name, header, reason FROM _quarantine "
-                       "ORDER BY row_no, column_name").fetchall()
+    q = ws.con.execute(
+        "SELECT file_name, row_no, column_name, header, reason FROM _quarantine "
+        "ORDER BY row_no, column_name"
+    ).fetchall()
     by_row = {}
     for fname, row, col, header, reason in q:
         assert fname == "bad.csv"
@@ -82,7 +104,9 @@ def test_bad_rows_are_quarantined_with_file_row_column_and_chinese_reason(ws, tm
     assert any("重复" in r and "第2行" in r for _, _, r in by_row[9])
     assert any("必填" in r for _, _, r in by_row[10])
     # Nothing is lost: the whole original record is kept beside the reason.
-    rec = json.loads(ws.con.execute("SELECT record FROM _quarantine WHERE row_no = 3").fetchone()[0])
+    rec = json.loads(
+        ws.con.execute("SELECT record FROM _quarantine WHERE row_no = 3").fetchone()[0]
+    )
     assert rec["符合政策范围金额"] == "200000.00"
     assert ws.count("claims") == 1
 
@@ -123,7 +147,9 @@ def test_xlsx_and_parquet_load(ws, tmp_path):
     sh.append(claim_row(2, 医疗类别=21))  # numbers typed as numbers in Excel
     wb.save(tmp_path / "c.xlsx")
     assert _ingest(ws, tmp_path / "c.xlsx").exit_status == 0
-    t = pa.table({h: [str(v) for v in claim_row(3)[i:i + 1]] for i, h in enumerate(CLAIM_HEADER_CN)})
+    t = pa.table(
+        {h: [str(v) for v in claim_row(3)[i : i + 1]] for i, h in enumerate(CLAIM_HEADER_CN)}
+    )
     pq.write_table(t, tmp_path / "c.parquet")
     assert _ingest(ws, tmp_path / "c.parquet").exit_status == 0
     assert ws.count("claims") == 3

@@ -86,7 +86,8 @@ def yiyang_shares(code: str) -> dict[str, Decimal]:
     cls = pol.value("financing.subsidy_sharing.county_class", when)[code]
     central = total * pol.value("financing.subsidy_sharing.central_share_by_class", when)[cls]
     province = (total - central) * pol.value(
-        "financing.subsidy_sharing.province_share_of_remainder_by_class", when)[cls]
+        "financing.subsidy_sharing.province_share_of_remainder_by_class", when
+    )[cls]
     city = pol.value("financing.subsidy_sharing.city_amount_per_person", when).get(code, D(0))
     county = total - central - province - city
     return {"central": central, "province": province, "city": city, "county": county}
@@ -103,8 +104,9 @@ def yiyang_shares(code: str) -> dict[str, Decimal]:
         ("430923", "416", "83.2", "0", "20.8"),  # 安化县
     ],
 )
-def test_yiyang_subsidy_shares(code: str, central: str, province: str, city: str,
-                               county: str) -> None:
+def test_yiyang_subsidy_shares(
+    code: str, central: str, province: str, city: str, county: str
+) -> None:
     s = yiyang_shares(code)
     assert s["central"] == D(central)
     assert s["province"] == D(province)
@@ -168,8 +170,9 @@ def test_haikou_dip_and_targets() -> None:
     when = dt.date(2023, 12, 31)
     assert pol.value("procurement.volume_based.prepayment_rate", when) == D("0.40")
     assert pol.value("evaluation.targets.drug_online_procurement_rate", when) == D("0.85")
-    assert pol.value("evaluation.targets.high_value_consumable_online_procurement_rate",
-                     when) == D("0.75")
+    assert pol.value("evaluation.targets.high_value_consumable_online_procurement_rate", when) == D(
+        "0.75"
+    )
     assert pol.value("evaluation.targets.village_service_coverage", when) == D("0.60")
     assert pol.value("evaluation.targets.satisfaction", when) == D("0.85")
 
@@ -235,8 +238,11 @@ def test_yongqiao_critical_illness() -> None:
     assert pol.value("critical_illness.premium_per_person", when) == D(80)
     assert deductible == D(12000)
     assert [(b.threshold, b.rate) for b in scale.brackets] == [
-        (D(0), D("0.60")), (D(50000), D("0.65")), (D(100000), D("0.75")),
-        (D(200000), D("0.85"))]
+        (D(0), D("0.60")),
+        (D(50000), D("0.65")),
+        (D(100000), D("0.75")),
+        (D(200000), D("0.85")),
+    ]
     assert pol.value("critical_illness.insurer_profit_cap", when) == D("0.03")
     assert pol.value("critical_illness.min_ratio", when) == D("0.60")
     assert "宿医保秘[2021]19号" in pol.get("critical_illness.premium_per_person").reference

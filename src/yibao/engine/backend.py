@@ -35,7 +35,8 @@ def spark_session():  # noqa: ANN201 - pyspark is optional
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise EngineUnavailable(
-            "未安装 PySpark: pip install 'yibao[spark]' (需要 Java 17)") from exc
+            "未安装 PySpark: pip install 'yibao[spark]' (需要 Java 17)"
+        ) from exc
     session = (
         SparkSession.builder.master("local[2]")
         .appName("yibao")

@@ -59,8 +59,10 @@ class WorkspaceError(Exception):
 
 def table_ddl(t: Table) -> str:
     cols = ",\n    ".join(f'"{c.name}" {c.sql_type}' for c in t.columns)
-    return (f"CREATE TABLE IF NOT EXISTS {t.name} (\n    {cols},\n    _load_id BIGINT NOT NULL,\n"
-            f"    _row BIGINT NOT NULL\n)")
+    return (
+        f"CREATE TABLE IF NOT EXISTS {t.name} (\n    {cols},\n    _load_id BIGINT NOT NULL,\n"
+        f"    _row BIGINT NOT NULL\n)"
+    )
 
 
 @dataclass
@@ -70,16 +72,28 @@ class Workspace:
     config: dict[str, Any]
 
     @classmethod
-    def create(cls, path: Path | str, *, name: str | None = None, policy: str = "demo-county",
-               region: str | None = None) -> Workspace:
+    def create(
+        cls,
+        path: Path | str,
+        *,
+        name: str | None = None,
+        policy: str = "demo-county",
+        region: str | None = None,
+    ) -> Workspace:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         cfg_path = path / CONFIG
         if not cfg_path.exists():
-            cfg = {"name": name or path.name, "schema_version": SCHEMA_VERSION, "policy": policy,
-                   "region": region, "engine": "duckdb"}
-            cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
-                                encoding="utf-8")
+            cfg = {
+                "name": name or path.name,
+                "schema_version": SCHEMA_VERSION,
+                "policy": policy,
+                "region": region,
+                "engine": "duckdb",
+            }
+            cfg_path.write_text(
+                yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )
         return cls.open(path)
 
     @classmethod
@@ -87,8 +101,9 @@ class Workspace:
         path = Path(path)
         cfg_path = path / CONFIG
         if not cfg_path.exists():
-            raise WorkspaceError(f"{path} 不是 yibao 工作区(缺少 {CONFIG});"
-                                 f"请先运行 yibao init {path}")
+            raise WorkspaceError(
+                f"{path} 不是 yibao 工作区(缺少 {CONFIG});请先运行 yibao init {path}"
+            )
         cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
         if cfg.get("schema_version", SCHEMA_VERSION) > SCHEMA_VERSION:
             raise WorkspaceError(f"{path}: 工作区版本 {cfg['schema_version']} 比本程序新")

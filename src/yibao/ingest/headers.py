@@ -1,4 +1,4 @@
-"""Match the headers of an export to canonical columns (field code, canonical name or 中文 label)."""
+"""Match an export's headers to canonical columns (field code, canonical name or 中文 label)."""
 
 from __future__ import annotations
 
@@ -40,5 +40,6 @@ def map_headers(table: Table, headers: list[str]) -> HeaderMap:
     ambiguous = {c: [headers[i] for i in pos] for c, pos in found.items() if len(pos) > 1}
     columns = {c: pos[0] for c, pos in found.items()}
     missing = [c.name for c in table.columns if c.required and c.name not in columns]
-    return HeaderMap(columns=columns, unknown=unknown, missing_required=missing,
-                     ambiguous=ambiguous)
+    return HeaderMap(
+        columns=columns, unknown=unknown, missing_required=missing, ambiguous=ambiguous
+    )

@@ -56,8 +56,9 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def ingest_file(ws: Workspace, path: Path | str, table_name: str, *,
-                today: date | None = None) -> IngestResult:
+def ingest_file(
+    ws: Workspace, path: Path | str, table_name: str, *, today: date | None = None
+) -> IngestResult:
     """Validate and append one file; see the exit statuses in ``yibao ingest --help``."""
     path = Path(path)
     try:
@@ -69,13 +70,22 @@ def ingest_file(ws: Workspace, path: Path | str, table_name: str, *,
     digest = file_sha256(path)
     prior = ws.con.execute(
         "SELECT load_id, rows_total, rows_accepted, rows_quarantined, exit_status, loaded_at "
-        "FROM _loads WHERE table_name = ? AND file_sha256 = ?", [table.name, digest]).fetchone()
+        "FROM _loads WHERE table_name = ? AND file_sha256 = ?",
+        [table.name, digest],
+    ).fetchone()
     if prior:
         lid, total, acc, quar, status, at = prior
         return IngestResult(
-            str(path), table.name, status, load_id=lid, rows_total=total, rows_accepted=acc,
-            rows_quarantined=quar, already_loaded=True,
-            message=f"该文件已于 {at:%Y-%m-%d %H:%M} 导入(批次 {lid}),内容相同,本次未做任何改动")
+            str(path),
+            table.name,
+            status,
+            load_id=lid,
+            rows_total=total,
+            rows_accepted=acc,
+            rows_quarantined=quar,
+            already_loaded=True,
+            message=f"该文件已于 {at:%Y-%m-%d %H:%M} 导入(批次 {lid}),内容相同,本次未做任何改动",
+        )
     con = ws.con
     con.execute("BEGIN TRANSACTION")
     try:
@@ -100,7 +110,9 @@ def _load(ws: Workspace, path: Path, table, digest: str, today: date) -> IngestR
     staged = stage_file(con, path, stage, ws.tmpdir)
     hm = map_headers(table, staged.headers)
     if hm.ambiguous:
-        detail = ";".join(f"{table.column(c).label}: {'、'.join(h)}" for c, h in hm.ambiguous.items())
+        detail = ";".join(
+            f"{table.column(c).label}: {'、'.join(h)}" for c, h in hm.ambiguous.items()
+        )
         raise FileRejected(f"多个表头对应同一列({detail})")
     if hm.missing_required:
         names = "、".join(f"{table.column(c).label}({c})" for c in hm.missing_required)
@@ -113,29 +125,39 @@ def _load(ws: Workspace, path: Path, table, digest: str, today: date) -> IngestR
     refs = Refs(area_codes=backend.table("_ref_area_codes"))
     prepared = prepare(backend.table(f"{stage}_v"), table)
     _run(con, f"CREATE TEMP TABLE {stage}_t AS {ibis.to_sql(prepared, dialect='duckdb')}")
-    v = check(backend.table(f"{stage}_t"), table, refs, today=today,
-              existing=backend.table(table.name))
+    v = check(
+        backend.table(f"{stage}_t"), table, refs, today=today, existing=backend.table(table.name)
+    )
     _run(con, f"CREATE TEMP TABLE {stage}_err AS {ibis.to_sql(v.errors, dialect='duckdb')}")
     cols = ", ".join(f'"{c}"' for c in table.column_names)
     typed_sql = ibis.to_sql(v.typed, dialect="duckdb")
-    _run(con, f"INSERT INTO {table.name} ({cols}, _load_id, _row) "
-                f"SELECT {cols}, {load_id}, {ROW} FROM ({typed_sql})")
-    header_of = {c: staged.headers[i] for c, i in hm.columns.items()}
-    header_case = " ".join(f"WHEN '{c}' THEN '{h.replace(chr(39), chr(39) * 2)}'"
-                           for c, h in header_of.items())
-    record = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': s.c{i}"
-                       for i, h in enumerate(staged.headers))
     _run(
-        con, f"INSERT INTO _quarantine SELECT {load_id}, '{table.name}', ?, e._row, e.column_name, "
+        con,
+        f"INSERT INTO {table.name} ({cols}, _load_id, _row) "
+        f"SELECT {cols}, {load_id}, {ROW} FROM ({typed_sql})",
+    )
+    header_of = {c: staged.headers[i] for c, i in hm.columns.items()}
+    header_case = " ".join(
+        f"WHEN '{c}' THEN '{h.replace(chr(39), chr(39) * 2)}'" for c, h in header_of.items()
+    )
+    record = ", ".join(
+        f"'{h.replace(chr(39), chr(39) * 2)}': s.c{i}" for i, h in enumerate(staged.headers)
+    )
+    _run(
+        con,
+        f"INSERT INTO _quarantine SELECT {load_id}, '{table.name}', ?, e._row, e.column_name, "
         f"CASE e.column_name {header_case} ELSE NULL END, e.value, e.reason, "
         f"to_json({{{record}}}) FROM {stage}_err e JOIN {stage} s ON s._row = e._row "
-        f"ORDER BY e._row, e.column_name", [path.name])
+        f"ORDER BY e._row, e.column_name",
+        [path.name],
+    )
     total = staged.rows
     quarantined = con.execute(f"SELECT count(DISTINCT _row) FROM {stage}_err").fetchone()[0]
     accepted = total - quarantined
     reasons = con.execute(
         f"SELECT reason, count(DISTINCT _row) n FROM {stage}_err GROUP BY 1 ORDER BY 2 DESC, 1 "
-        "LIMIT 10").fetchall()
+        "LIMIT 10"
+    ).fetchall()
     for suffix in ("_err", "_t", "_v", ""):
         kind = "VIEW" if suffix == "_v" else "TABLE"
         con.execute(f"DROP {kind} {stage}{suffix}")
@@ -144,12 +166,34 @@ def _load(ws: Workspace, path: Path, table, digest: str, today: date) -> IngestR
         "INSERT INTO _loads (load_id, table_name, file_name, file_path, file_sha256, file_bytes, "
         "file_format, encoding, rows_total, rows_accepted, rows_quarantined, ignored_headers, "
         "exit_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, table.name, path.name, str(path.resolve()), digest, path.stat().st_size,
-         staged.fmt, staged.encoding, total, accepted, quarantined,
-         json.dumps(hm.unknown, ensure_ascii=False), status])
+        [
+            load_id,
+            table.name,
+            path.name,
+            str(path.resolve()),
+            digest,
+            path.stat().st_size,
+            staged.fmt,
+            staged.encoding,
+            total,
+            accepted,
+            quarantined,
+            json.dumps(hm.unknown, ensure_ascii=False),
+            status,
+        ],
+    )
     msg = f"{path.name}: 共 {total} 行,接收 {accepted} 行"
     if quarantined:
         msg += f",隔离 {quarantined} 行(原因见 _quarantine 表或 yibao quarantine)"
-    return IngestResult(str(path), table.name, status, load_id=load_id, rows_total=total,
-                        rows_accepted=accepted, rows_quarantined=quarantined, message=msg,
-                        ignored_headers=hm.unknown, reasons=[(r, n) for r, n in reasons])
+    return IngestResult(
+        str(path),
+        table.name,
+        status,
+        load_id=load_id,
+        rows_total=total,
+        rows_accepted=accepted,
+        rows_quarantined=quarantined,
+        message=msg,
+        ignored_headers=hm.unknown,
+        reasons=[(r, n) for r, n in reasons],
+    )

@@ -64,7 +64,8 @@ def detect_encoding(path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise FileRejected(
             f"{path.name}: 无法识别文件编码(既不是 UTF-8 也不是 GBK/GB18030),"
-            f"第 {exc.start} 字节附近有非法字符") from None
+            f"第 {exc.start} 字节附近有非法字符"
+        ) from None
 
 
 def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
@@ -99,8 +100,14 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, target: str, tmpdir: 
     return _stage_xlsx(con, path, target)
 
 
-def _finish(con: duckdb.DuckDBPyConnection, source_sql: str, raw_headers: list[str], target: str,
-            encoding: str, fmt: str) -> Staged:
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    source_sql: str,
+    raw_headers: list[str],
+    target: str,
+    encoding: str,
+    fmt: str,
+) -> Staged:
     headers = [h.lstrip("\ufeff").strip() for h in raw_headers]
     if not headers or all(not h for h in headers):
         raise FileRejected("文件没有表头行")
@@ -108,8 +115,10 @@ def _finish(con: duckdb.DuckDBPyConnection, source_sql: str, raw_headers: list[s
     # DuckDB keeps insertion order, so rowid follows the file; inside a transaction rowids start
     # at a large offset, hence the subtraction.  +2 gives the row a user sees (header = row 1).
     con.execute(f"CREATE TEMP TABLE {target}_raw AS SELECT {cols} FROM {source_sql}")
-    con.execute(f"CREATE TEMP TABLE {target} AS SELECT *, rowid - (SELECT min(rowid) FROM "
-                f"{target}_raw) + 2 AS _row FROM {target}_raw")
+    con.execute(
+        f"CREATE TEMP TABLE {target} AS SELECT *, rowid - (SELECT min(rowid) FROM "
+        f"{target}_raw) + 2 AS _row FROM {target}_raw"
+    )
     con.execute(f"DROP TABLE {target}_raw")
     rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
     return Staged(headers=headers, rows=rows, encoding=encoding, fmt=fmt)
@@ -119,8 +128,10 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, target: str, tmpdir: 
     encoding = detect_encoding(path)
     src = path if encoding.startswith("utf-8") else _transcode(path, encoding, tmpdir)
     try:
-        reader = (f"read_csv('{str(src)}', all_varchar=true, header=true, "
-                  "null_padding=true, strict_mode=false)")
+        reader = (
+            f"read_csv('{str(src)}', all_varchar=true, header=true, "
+            "null_padding=true, strict_mode=false)"
+        )
         try:
             headers = [d[0] for d in con.execute(f"SELECT * FROM {reader} LIMIT 0").description]
             return _finish(con, reader, headers, target, encoding, "csv")

@@ -28,8 +28,14 @@ _INT_RE = r"^-?[0-9]+$"
 _DATE_RE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$"
 _CERTNO_RE = r"^[0-9]{17}[0-9X]$"
 EARLIEST = date(1900, 1, 1)
-TYPE_NAMES = {"int": "整数", "money": "金额(元,最多两位小数)", "rate": "比率", "date": "日期",
-              "timestamp": "日期时间", "string": "文本"}
+TYPE_NAMES = {
+    "int": "整数",
+    "money": "金额(元,最多两位小数)",
+    "rate": "比率",
+    "date": "日期",
+    "timestamp": "日期时间",
+    "string": "文本",
+}
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,9 @@ class Validated:
 def clean_text(raw: ir.StringValue) -> ir.StringValue:
     """Trim, and treat empty strings and the usual null spellings as missing."""
     s = raw.strip()
-    return ibis.cases((s.isin(["", "NULL", "null", "None", "NaN", "nan", "-"]), ibis.null("string")),
-                      else_=s)
+    return ibis.cases(
+        (s.isin(["", "NULL", "null", "None", "NaN", "nan", "-"]), ibis.null("string")), else_=s
+    )
 
 
 def normalise_text(col: Column, s: ir.StringValue) -> ir.StringValue:
@@ -57,8 +64,13 @@ def normalise_text(col: Column, s: ir.StringValue) -> ir.StringValue:
     if col.dtype in ("money", "rate"):
         return s.replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
     if col.dtype in ("date", "timestamp"):
-        return s.replace("/", "-").replace(".", "-").replace("年", "-").replace(
-            "月", "-").replace("日", "")
+        return (
+            s.replace("/", "-")
+            .replace(".", "-")
+            .replace("年", "-")
+            .replace("月", "-")
+            .replace("日", "")
+        )
     if col.codes is not None and col.value_aliases:
         return s.substitute(dict(col.value_aliases), else_=s)
     if col.check == "certno":
@@ -75,8 +87,9 @@ def normalise_shape(col: Column, s: ir.StringValue) -> ir.StringValue:
     if col.dtype in ("date", "timestamp"):
         spaced = s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2)
         spaced_ts = spaced + " " + s.substr(8, 2) + ":" + s.substr(10, 2) + ":" + s.substr(12, 2)
-        return ibis.cases((s.re_search(r"^[0-9]{8}$"), spaced),
-                          (s.re_search(r"^[0-9]{14}$"), spaced_ts), else_=s)
+        return ibis.cases(
+            (s.re_search(r"^[0-9]{8}$"), spaced), (s.re_search(r"^[0-9]{14}$"), spaced_ts), else_=s
+        )
     if col.codes is not None and col.dtype == "string" and all(k.isdigit() for k in col.codes):
         return ibis.cases((s.re_search(r"^[0-9]+\.0+$"), s.split(".")[0]), else_=s)
     if col.check == "area":
@@ -89,8 +102,9 @@ def parse(col: Column, s: ir.StringValue) -> ir.Value:
     if col.dtype == "string":
         return s
     if col.dtype == "money":
-        return ibis.cases((s.re_search(_MONEY_RE), s.try_cast("decimal(18,2)")),
-                          else_=ibis.null("decimal(18,2)"))
+        return ibis.cases(
+            (s.re_search(_MONEY_RE), s.try_cast("decimal(18,2)")), else_=ibis.null("decimal(18,2)")
+        )
     if col.dtype == "rate":
         return s.try_cast(col.ibis_type)
     if col.dtype == "int":
@@ -98,8 +112,9 @@ def parse(col: Column, s: ir.StringValue) -> ir.Value:
     if col.dtype == "date":
         return ibis.cases((s.re_search(_DATE_RE), s.try_cast("date")), else_=ibis.null("date"))
     if col.dtype == "timestamp":
-        return ibis.cases((s.re_search(_DATE_RE), s.try_cast("timestamp")),
-                          else_=ibis.null("timestamp"))
+        return ibis.cases(
+            (s.re_search(_DATE_RE), s.try_cast("timestamp")), else_=ibis.null("timestamp")
+        )
     raise ValueError(col.dtype)
 
 
@@ -123,8 +138,9 @@ def _certno_problem(s: ir.StringValue, today: date) -> ir.StringValue:
     )
 
 
-def _error(t: ir.Table, mask: ir.BooleanValue, column: str, value: ir.Value,
-           reason: ir.StringValue | str) -> ir.Table:
+def _error(
+    t: ir.Table, mask: ir.BooleanValue, column: str, value: ir.Value, reason: ir.StringValue | str
+) -> ir.Table:
     hit = t.filter(mask)
     return hit.select(
         _row=hit[ROW].cast("int64"),
@@ -145,13 +161,24 @@ def prepare(staged: ir.Table, table: Table) -> ir.Table:
     """
     present = set(staged.columns)
     cols = table.columns
-    t = staged.select(staged[ROW].cast("int64").name(ROW), **{
-        f"c__{c.name}": clean_text(staged[c.name].cast("string")) if c.name in present
-        else ibis.null("string") for c in cols})
+    t = staged.select(
+        staged[ROW].cast("int64").name(ROW),
+        **{
+            f"c__{c.name}": clean_text(staged[c.name].cast("string"))
+            if c.name in present
+            else ibis.null("string")
+            for c in cols
+        },
+    )
     t = t.select(ROW, **{f"n__{c.name}": normalise_text(c, t[f"c__{c.name}"]) for c in cols})
     t = t.select(ROW, **{f"s__{c.name}": normalise_shape(c, t[f"n__{c.name}"]) for c in cols})
-    return t.mutate(**{f"v__{c.name}": parse(c, t[f"s__{c.name}"]) for c in table.columns
-                       if c.dtype != "string"})
+    return t.mutate(
+        **{
+            f"v__{c.name}": parse(c, t[f"s__{c.name}"])
+            for c in table.columns
+            if c.dtype != "string"
+        }
+    )
 
 
 def _v(t: ir.Table, col: Column) -> ir.Value:
@@ -159,8 +186,9 @@ def _v(t: ir.Table, col: Column) -> ir.Value:
     return t[f"s__{col.name}"] if col.dtype == "string" else t[f"v__{col.name}"]
 
 
-def check(t: ir.Table, table: Table, refs: Refs, *, today: date,
-          existing: ir.Table | None = None) -> Validated:
+def check(
+    t: ir.Table, table: Table, refs: Refs, *, today: date, existing: ir.Table | None = None
+) -> Validated:
     """Every check over a prepared table; see the module docstring."""
     errors: list[ir.Table] = []
     for col in table.columns:
@@ -168,31 +196,68 @@ def check(t: ir.Table, table: Table, refs: Refs, *, today: date,
         if col.required:
             errors.append(_error(t, s.isnull(), col.name, s, f"{col.label}为必填项,不能为空"))
         if col.dtype != "string":
-            errors.append(_error(t, s.notnull() & v.isnull(), col.name, s,
-                                 f"{col.label}不是有效的{TYPE_NAMES[col.dtype]}"))
+            errors.append(
+                _error(
+                    t,
+                    s.notnull() & v.isnull(),
+                    col.name,
+                    s,
+                    f"{col.label}不是有效的{TYPE_NAMES[col.dtype]}",
+                )
+            )
         if col.codes is not None:
             allowed = sorted(col.codes)
-            shown = "、".join(f"{k}({m})" if k != m and len(k) < 4 else k
-                             for k, m in col.codes.items())
-            errors.append(_error(t, s.notnull() & ~s.isin(allowed), col.name, s,
-                                 f"{col.label}代码不存在,允许的值: {shown}"))
+            shown = "、".join(
+                f"{k}({m})" if k != m and len(k) < 4 else k for k, m in col.codes.items()
+            )
+            errors.append(
+                _error(
+                    t,
+                    s.notnull() & ~s.isin(allowed),
+                    col.name,
+                    s,
+                    f"{col.label}代码不存在,允许的值: {shown}",
+                )
+            )
         if col.check == "area":
-            errors.append(_error(t, s.notnull() & ~s.isin(refs.area_codes["code"]), col.name, s,
-                                 f"{col.label}不是有效的行政区划代码(GB/T 2260)"))
+            errors.append(
+                _error(
+                    t,
+                    s.notnull() & ~s.isin(refs.area_codes["code"]),
+                    col.name,
+                    s,
+                    f"{col.label}不是有效的行政区划代码(GB/T 2260)",
+                )
+            )
         if col.check == "certno":
             problem = _certno_problem(s, today)
             errors.append(_error(t, s.notnull() & problem.notnull(), col.name, s, problem))
         if col.min_value is not None:
-            errors.append(_error(t, v < ibis.literal(col.min_value, col.ibis_type), col.name, s,
-                                 f"{col.label}不能小于{_fmt(col.min_value)}"))
+            errors.append(
+                _error(
+                    t,
+                    v < ibis.literal(col.min_value, col.ibis_type),
+                    col.name,
+                    s,
+                    f"{col.label}不能小于{_fmt(col.min_value)}",
+                )
+            )
         if col.max_value is not None:
-            errors.append(_error(t, v > ibis.literal(col.max_value, col.ibis_type), col.name, s,
-                                 f"{col.label}不能大于{_fmt(col.max_value)}"))
+            errors.append(
+                _error(
+                    t,
+                    v > ibis.literal(col.max_value, col.ibis_type),
+                    col.name,
+                    s,
+                    f"{col.label}不能大于{_fmt(col.max_value)}",
+                )
+            )
         if col.dtype in ("date", "timestamp"):
             d = v.cast("date") if col.dtype == "timestamp" else v
             errors.append(_error(t, d > ibis.literal(today), col.name, s, f"{col.label}晚于今天"))
-            errors.append(_error(t, d < ibis.literal(EARLIEST), col.name, s,
-                                 f"{col.label}早于1900年"))
+            errors.append(
+                _error(t, d < ibis.literal(EARLIEST), col.name, s, f"{col.label}早于1900年")
+            )
     errors.extend(_row_rule_errors(t, table))
     errors.extend(_key_errors(t, table, existing))
 
@@ -203,8 +268,9 @@ def check(t: ir.Table, table: Table, refs: Refs, *, today: date,
     return Validated(typed=typed, errors=err)
 
 
-def validate(staged: ir.Table, table: Table, refs: Refs, *, today: date,
-             existing: ir.Table | None = None) -> Validated:
+def validate(
+    staged: ir.Table, table: Table, refs: Refs, *, today: date, existing: ir.Table | None = None
+) -> Validated:
     """prepare, materialise once on the engine (``cache``), then check.
 
     Without the cache every check would re-parse the staged text: the plan grows with the
@@ -225,17 +291,25 @@ def _row_rule_errors(t: ir.Table, table: Table) -> list[ir.Table]:
             out.append(_error(t, mask, "inscp_scp_amt", shown, rule.reason))
         elif rule.name == "adm_le_dscg":
             mask = v["adm_time"] > v["dscg_time"]
-            out.append(_error(t, mask, "dscg_time", s["adm_time"] + " > " + s["dscg_time"],
-                              rule.reason))
+            out.append(
+                _error(t, mask, "dscg_time", s["adm_time"] + " > " + s["dscg_time"], rule.reason)
+            )
         elif rule.name == "funds_le_medfee":
             zero = ibis.literal(Decimal("0"), "decimal(18,2)")
-            funds = (v["hifp_pay"].fill_null(zero) + v["hifmi_pay"].fill_null(zero)
-                     + v["maf_pay"].fill_null(zero))
-            out.append(_error(t, funds > v["medfee_sumamt"], "medfee_sumamt", s["medfee_sumamt"],
-                              rule.reason))
+            funds = (
+                v["hifp_pay"].fill_null(zero)
+                + v["hifmi_pay"].fill_null(zero)
+                + v["maf_pay"].fill_null(zero)
+            )
+            out.append(
+                _error(
+                    t, funds > v["medfee_sumamt"], "medfee_sumamt", s["medfee_sumamt"], rule.reason
+                )
+            )
         elif rule.name == "birth_before_death":
-            out.append(_error(t, v["brdy"] > v["death_date"], "death_date", s["death_date"],
-                              rule.reason))
+            out.append(
+                _error(t, v["brdy"] > v["death_date"], "death_date", s["death_date"], rule.reason)
+            )
         else:  # pragma: no cover - a schema error, caught by tests
             raise ValueError(f"unknown row rule {rule.name}")
     return out
@@ -245,16 +319,29 @@ def _key_errors(t: ir.Table, table: Table, existing: ir.Table | None) -> list[ir
     """Duplicate keys inside the file, and keys already loaded from another file."""
     keys = [t[f"s__{k}"] for k in table.key]
     labels = "+".join(table.column(k).label for k in table.key)
-    shown = keys[0] if len(keys) == 1 else ibis.literal("|").join(
-        [k.fill_null("") for k in keys])
+    shown = keys[0] if len(keys) == 1 else ibis.literal("|").join([k.fill_null("") for k in keys])
     first = t[ROW].min().over(ibis.window(group_by=keys))
     w = t.mutate(_first=first, _shown=shown)
-    out = [_error(w, w[ROW] != w["_first"], table.key[0], w["_shown"],
-                  f"{labels}重复,与文件第" + w["_first"].cast("string") + "行相同")]
+    out = [
+        _error(
+            w,
+            w[ROW] != w["_first"],
+            table.key[0],
+            w["_shown"],
+            f"{labels}重复,与文件第" + w["_first"].cast("string") + "行相同",
+        )
+    ]
     if existing is not None:
         ex = existing.select(**{f"k__{k}": existing[k].cast("string") for k in table.key})
         ex = ex.distinct()
         joined = w.inner_join(ex, [w[f"s__{k}"] == ex[f"k__{k}"] for k in table.key])
-        out.append(_error(joined, ibis.literal(True), table.key[0], joined["_shown"],
-                          f"{labels}已存在于工作区(此前已从其他文件导入)"))
+        out.append(
+            _error(
+                joined,
+                ibis.literal(True),
+                table.key[0],
+                joined["_shown"],
+                f"{labels}已存在于工作区(此前已从其他文件导入)",
+            )
+        )
     return out

@@ -3,5 +3,4 @@
 from yibao.policy.loader import Policy, load_policy, preset_names
 from yibao.policy.model import Bracket, Parameter, PolicyError, Scale
 
-__all__ = ["Bracket", "Parameter", "Policy", "PolicyError", "Scale", "load_policy",
-           "preset_names"]
+__all__ = ["Bracket", "Parameter", "Policy", "PolicyError", "Scale", "load_policy", "preset_names"]

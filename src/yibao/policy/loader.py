@@ -85,7 +85,9 @@ def _resolve(ref: str, base_dir: Path | None) -> Path:
         return p
     p = PRESET_DIR / f"{ref}.yaml"
     if not p.exists():
-        raise PolicyError(ref, "", f"没有名为 {ref!r} 的政策预设; 可用: {', '.join(preset_names())}")
+        raise PolicyError(
+            ref, "", f"没有名为 {ref!r} 的政策预设; 可用: {', '.join(preset_names())}"
+        )
     return p
 
 
@@ -100,11 +102,19 @@ def load_policy(ref: str | Path, *, _seen: tuple[str, ...] = ()) -> Policy:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark else ""
-        raise PolicyError(fname, "", f"YAML 语法错误 {where}: {getattr(exc, 'problem', exc)}")
+        problem = getattr(exc, "problem", exc)
+        raise PolicyError(fname, "", f"YAML 语法错误 {where}: {problem}") from None
     if not isinstance(doc, dict):
         raise PolicyError(fname, "", "文件顶层应为映射(preset, label, parameters …)")
-    unknown = set(doc) - {"preset", "label", "extends", "region", "description", "parameters",
-                          "references"}
+    unknown = set(doc) - {
+        "preset",
+        "label",
+        "extends",
+        "region",
+        "description",
+        "parameters",
+        "references",
+    }
     if unknown:
         raise PolicyError(fname, ", ".join(sorted(unknown)), "未知的顶层键")
     for key in ("preset", "label", "parameters"):
@@ -113,16 +123,16 @@ def load_policy(ref: str | Path, *, _seen: tuple[str, ...] = ()) -> Policy:
     params: dict[str, Parameter] = {}
     files: list[str] = []
     if doc.get("extends"):
-        base = load_policy(_resolve(str(doc["extends"]), path.parent),
-                           _seen=(*_seen, fname))
+        base = load_policy(_resolve(str(doc["extends"]), path.parent), _seen=(*_seen, fname))
         params.update(base.parameters)
         files.extend(base.files)
     own = dict(_walk(doc["parameters"], "", fname))
     params.update(own)
     files.append(fname)
     meta = {k: doc[k] for k in ("region", "description", "extends", "references") if k in doc}
-    return Policy(name=str(doc["preset"]), label=str(doc["label"]), files=files,
-                  parameters=params, meta=meta)
+    return Policy(
+        name=str(doc["preset"]), label=str(doc["label"]), files=files, parameters=params, meta=meta
+    )
 
 
 def _display(path: Path) -> str:
@@ -140,8 +150,9 @@ def _walk(node: Any, prefix: str, fname: str) -> Iterator[tuple[str, Parameter]]
         return
     for key, child in node.items():
         if not isinstance(key, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", key):
-            raise PolicyError(fname, f"{prefix}.{key}".strip("."),
-                              "参数名只能用小写英文字母、数字和下划线")
+            raise PolicyError(
+                fname, f"{prefix}.{key}".strip("."), "参数名只能用小写英文字母、数字和下划线"
+            )
         yield from _walk(child, f"{prefix}.{key}" if prefix else key, fname)
 
 
@@ -154,7 +165,9 @@ def _parameter(node: dict, name: str, fname: str) -> Parameter:
             raise PolicyError(fname, f"{name}.{key}", "缺少必需的键")
     ptype = node["type"]
     if ptype not in PARAM_TYPES:
-        raise PolicyError(fname, f"{name}.type", f"未知类型 {ptype!r}; 可选: {', '.join(PARAM_TYPES)}")
+        raise PolicyError(
+            fname, f"{name}.type", f"未知类型 {ptype!r}; 可选: {', '.join(PARAM_TYPES)}"
+        )
     values = node["values"]
     if not isinstance(values, dict) or not values:
         raise PolicyError(fname, f"{name}.values", "应为 生效日期: 取值 的映射,且至少一项")
@@ -172,9 +185,15 @@ def _parameter(node: dict, name: str, fname: str) -> Parameter:
     reference = node.get("reference") or ""
     if not reference and not all(d.reference for d in dated):
         raise PolicyError(fname, f"{name}.reference", "每个参数都要注明依据(文件号或来源)")
-    return Parameter(name=name, type=ptype, description=str(node["description"]),
-                     unit=str(node["unit"]), reference=str(reference), values=tuple(dated),
-                     source=fname)
+    return Parameter(
+        name=name,
+        type=ptype,
+        description=str(node["description"]),
+        unit=str(node["unit"]),
+        reference=str(reference),
+        values=tuple(dated),
+        source=fname,
+    )
 
 
 def _date(when: Any, fname: str, key: str) -> dt.date:

@@ -13,7 +13,15 @@ from typing import Any, Literal
 
 ParamType = Literal["amount", "rate", "count", "scale", "table", "text", "flag", "codes"]
 PARAM_TYPES: tuple[str, ...] = (
-    "amount", "rate", "count", "scale", "table", "text", "flag", "codes")
+    "amount",
+    "rate",
+    "count",
+    "scale",
+    "table",
+    "text",
+    "flag",
+    "codes",
+)
 
 
 class PolicyError(ValueError):

@@ -49,11 +49,22 @@ def policy_json(pol: Policy, when: date) -> dict:
     params = {}
     for name, dv in pol.at(when).items():
         p = pol.get(name)
-        params[name] = {"value": jsonable(dv.value), "unit": p.unit, "type": p.type,
-                        "since": dv.start.isoformat(), "description": p.description,
-                        "reference": dv.reference or p.reference, "source": p.source}
-    return {"preset": pol.name, "label": pol.label, "date": when.isoformat(),
-            "files": pol.files, "parameters": params}
+        params[name] = {
+            "value": jsonable(dv.value),
+            "unit": p.unit,
+            "type": p.type,
+            "since": dv.start.isoformat(),
+            "description": p.description,
+            "reference": dv.reference or p.reference,
+            "source": p.source,
+        }
+    return {
+        "preset": pol.name,
+        "label": pol.label,
+        "date": when.isoformat(),
+        "files": pol.files,
+        "parameters": params,
+    }
 
 
 def policy_table(pol: Policy, when: date) -> RichTable:
@@ -62,6 +73,12 @@ def policy_table(pol: Policy, when: date) -> RichTable:
         t.add_column(col, overflow="fold")
     for name, dv in pol.at(when).items():
         p = pol.get(name)
-        t.add_row(name, fmt_value(dv.value, p.unit), p.unit, dv.start.isoformat(), p.description,
-                  dv.reference or p.reference)
+        t.add_row(
+            name,
+            fmt_value(dv.value, p.unit),
+            p.unit,
+            dv.start.isoformat(),
+            p.description,
+            dv.reference or p.reference,
+        )
     return t

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from yibao.schema.tables import SCHEMA_VERSION, TABLES
 
-TYPE_LABELS = {"string": "文本", "int": "整数", "money": "金额 DECIMAL(18,2)", "rate": "比率",
-               "date": "日期", "timestamp": "日期时间"}
+TYPE_LABELS = {
+    "string": "文本",
+    "int": "整数",
+    "money": "金额 DECIMAL(18,2)",
+    "rate": "比率",
+    "date": "日期",
+    "timestamp": "日期时间",
+}
 
 
 def render_schema_md() -> str:
@@ -20,15 +26,27 @@ def render_schema_md() -> str:
         "",
     ]
     for t in TABLES.values():
-        lines += [f"## `{t.name}` {t.label}", "", f"Grain: {t.grain}", "",
-                  f"主键 / key: {', '.join(f'`{k}`' for k in t.key)}", ""]
-        lines += ["| 列 column | 中文名 | 类型 | 必填 | 单位 | 别名 aliases | 取值与校验 |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"## `{t.name}` {t.label}",
+            "",
+            f"Grain: {t.grain}",
+            "",
+            f"主键 / key: {', '.join(f'`{k}`' for k in t.key)}",
+            "",
+        ]
+        lines += [
+            "| 列 column | 中文名 | 类型 | 必填 | 单位 | 别名 aliases | 取值与校验 |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for c in t.columns:
             checks = []
             if c.codes:
-                checks.append("代码: " + "、".join(
-                    f"{k}={v}" if k != v and len(k) < 4 else k for k, v in c.codes.items()))
+                checks.append(
+                    "代码: "
+                    + "、".join(
+                        f"{k}={v}" if k != v and len(k) < 4 else k for k, v in c.codes.items()
+                    )
+                )
             if c.check == "area":
                 checks.append("GB/T 2260 区划代码")
             if c.check == "certno":
@@ -42,7 +60,8 @@ def render_schema_md() -> str:
             name = f"`{c.name}`" + (" 🔒" if c.personal else "")
             lines.append(
                 f"| {name} | {c.label} | {TYPE_LABELS[c.dtype]} | {'是' if c.required else ''} | "
-                f"{c.unit} | {', '.join(c.aliases)} | {'; '.join(checks)} |")
+                f"{c.unit} | {', '.join(c.aliases)} | {'; '.join(checks)} |"
+            )
         if t.row_rules:
             lines += ["", "行规则 / row rules:", ""]
             lines += [f"- {r.reason} → 隔离 (`{r.name}`)" for r in t.row_rules]
@@ -51,11 +70,14 @@ def render_schema_md() -> str:
             lines += [f"- `{i}`" for i in t.identities]
         lines.append("")
     lines += [
-        "## 元数据表 / lineage tables", "",
+        "## 元数据表 / lineage tables",
+        "",
         "- `_loads`: 每个导入的文件一行:文件名、SHA-256、格式、编码、行数、接收/隔离行数、退出码。",
         "  同一文件(同一内容、同一目标表)再次导入不做任何改动。",
-        "- `_quarantine`: 每个被拒绝的单元格一行:批次、文件、行号(表头为第1行)、列、原值、中文原因、"
+        "- `_quarantine`: 每个被拒绝的单元格一行:批次、文件、行号(表头为第1行)、列、原值、"
+        "中文原因、"
         "整行原始记录(JSON)。",
-        "- 每张标准表都有 `_load_id`(来自哪个批次)和 `_row`(文件中的行号)。", "",
+        "- 每张标准表都有 `_load_id`(来自哪个批次)和 `_row`(文件中的行号)。",
+        "",
     ]
     return "\n".join(lines)
