@@ -24,8 +24,9 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(schema_app, name="schema")
 app.add_typer(bench_app, name="bench")
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (files, CI logs, tests) gets wide lines instead of folded table cells.
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 def _fail(message: str, code: int = 2) -> None:

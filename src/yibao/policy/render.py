@@ -69,7 +69,8 @@ def policy_json(pol: Policy, when: date) -> dict:
 
 def policy_table(pol: Policy, when: date) -> RichTable:
     t = RichTable(title=f"{pol.label}({pol.name})于 {when} 生效的参数", show_lines=False)
-    for col in ("参数", "取值", "单位", "起始日期", "说明", "依据"):
+    t.add_column("参数", no_wrap=True)
+    for col in ("取值", "单位", "起始日期", "说明", "依据"):
         t.add_column(col, overflow="fold")
     for name, dv in pol.at(when).items():
         p = pol.get(name)
