@@ -7,6 +7,7 @@ mode: workspace tables are handed over as Parquet, since Spark cannot read a Duc
 from __future__ import annotations
 
 import os
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -44,6 +45,8 @@ def spark_session():  # noqa: ANN201 - pyspark is optional
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "4g")
+        # Managed tables go to a private temp dir, never into the user's working directory.
+        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="yibao-spark-"))
         # Validation unions many small checks: whole-stage codegen would exceed the JVM's
         # 64 KB method limit and fall back noisily, and many tiny partitions cost more than
         # they save on a laptop-sized local run.
