@@ -212,3 +212,44 @@ def test_a_killed_process_mid_load_leaves_nothing_behind(tmp_path):
         assert ws.count("claims") == 0 and ws.count("_loads") == 0
         res = ingest_file(ws, f, "claims", today=TODAY)
         assert res.exit_status == 0 and ws.count("claims") == 49
+
+
+def test_gbk_text_first_met_after_the_first_megabyte_is_still_detected(ws, tmp_path):
+    rows = [
+        claim_row(i, 人员身份类别="普通人员" if i < 12000 else "低保对象") for i in range(1, 12100)
+    ]
+    f = tmp_path / "late.csv"
+    header = ",".join(
+        [
+            "setl_id",
+            "psn_no",
+            "certno",
+            "insutype",
+            "med_type",
+            "fixmedins_code",
+            "hi_setl_lv",
+            "offsite_flag",
+            "psn_idet_type",
+            "setl_time",
+            "medfee_sumamt",
+            "inscp_scp_amt",
+            "hifp_pay",
+        ]
+    )
+    # ASCII header and ASCII rows for well over 1 MB, Chinese (GBK) only near the end.
+    body = "\n".join(",".join(str(c) for c in r).replace("普通人员", "") for r in rows)
+    f.write_bytes((header + "\n" + body + "\n").encode("gbk"))
+    assert f.stat().st_size > 1024 * 1024
+    res = _ingest(ws, f)
+    assert res.exit_status == 0, res.message
+    assert (
+        ws.con.execute("SELECT count(*) FROM claims WHERE psn_idet_type = '低保对象'").fetchone()[0]
+        == 100
+    )
+
+
+def test_a_path_with_a_quote_is_fine(ws, tmp_path):
+    d = tmp_path / "O'Brien"
+    d.mkdir()
+    f = write_csv(d / "c.csv", CLAIM_HEADER_CN, [claim_row(1)])
+    assert _ingest(ws, f).exit_status == 0

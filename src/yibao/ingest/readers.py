@@ -44,28 +44,41 @@ def detect_format(path: Path) -> str:
     raise FileRejected(f"{path.name}: 不支持的文件类型 {ext!r} (支持 CSV、XLSX、Parquet)")
 
 
+def _is_utf8(path: Path, skip: int = 0) -> bool:
+    """Strict UTF-8 check of the whole file, streamed: GBK text may first appear at row 9M."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    with path.open("rb") as fh:
+        fh.seek(skip)
+        try:
+            while chunk := fh.read(CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
 def detect_encoding(path: Path) -> str:
-    """'utf-8' or 'gb18030' (a superset of GBK), decided on the first megabyte."""
+    """'utf-8', 'utf-8-sig' or 'gb18030' (a superset of GBK and GB2312)."""
     with path.open("rb") as fh:
         head = fh.read(SAMPLE)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileRejected(f"{path.name}: 文件是 UTF-16 编码,请另存为 UTF-8 或 GBK 的 CSV")
-    try:
-        head.decode("utf-8")
+    if head.startswith(codecs.BOM_UTF8):
+        if _is_utf8(path, skip=3):
+            return "utf-8-sig"
+        raise FileRejected(f"{path.name}: 文件标明为 UTF-8(带 BOM),但含有非 UTF-8 字符")
+    if _is_utf8(path):
         return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 4 and len(head) == SAMPLE:
-            return "utf-8"  # the sample cut a character in half
     try:
         head.decode("gb18030")
-        return "gb18030"
     except UnicodeDecodeError as exc:
-        raise FileRejected(
-            f"{path.name}: 无法识别文件编码(既不是 UTF-8 也不是 GBK/GB18030),"
-            f"第 {exc.start} 字节附近有非法字符"
-        ) from None
+        if exc.start < len(head) - 4 or len(head) < SAMPLE:
+            raise FileRejected(
+                f"{path.name}: 无法识别文件编码(既不是 UTF-8 也不是 GBK/GB18030),"
+                f"第 {exc.start} 字节附近有非法字符"
+            ) from None
+    return "gb18030"
 
 
 def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
@@ -84,6 +97,10 @@ def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
             offset += len(chunk)
         dst.write(decoder.decode(b"", final=True).encode("utf-8"))
     return out
+
+
+def _sql_str(p: Path) -> str:
+    return "'" + str(p).replace("'", "''") + "'"
 
 
 def _quote(name: str) -> str:
@@ -129,7 +146,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, target: str, tmpdir: 
     src = path if encoding.startswith("utf-8") else _transcode(path, encoding, tmpdir)
     try:
         reader = (
-            f"read_csv('{str(src)}', all_varchar=true, header=true, "
+            f"read_csv({_sql_str(src)}, all_varchar=true, header=true, "
             "null_padding=true, strict_mode=false)"
         )
         try:
@@ -143,7 +160,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, target: str, tmpdir: 
 
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, target: str) -> Staged:
-    reader = f"read_parquet('{str(path)}')"
+    reader = f"read_parquet({_sql_str(path)})"
     try:
         headers = [d[0] for d in con.execute(f"SELECT * FROM {reader} LIMIT 0").description]
         return _finish(con, reader, headers, target, "binary", "parquet")
