@@ -107,7 +107,11 @@ def _load(ws: Workspace, path: Path, table, digest: str, today: date) -> IngestR
     con = ws.con
     load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM _loads").fetchone()[0]
     stage = f"_stage_{load_id}"
+    con.execute("SET preserve_insertion_order = true")  # rowid must follow the file
     staged = stage_file(con, path, stage, ws.tmpdir)
+    # From here on every row carries its _row, so order does not matter and DuckDB may use
+    # both cores (and less memory) for the checks and the insert.
+    con.execute("SET preserve_insertion_order = false")
     hm = map_headers(table, staged.headers)
     if hm.ambiguous:
         detail = ";".join(

@@ -51,12 +51,24 @@ class Validated:
     errors: ir.Table
 
 
+NULL_SPELLINGS = ("", "NULL", "null", "None", "NaN", "nan", "-")
+
+
+def one_of(s: ir.StringValue, values: list[str] | tuple[str, ...]) -> ir.BooleanValue:
+    """``s IN (…)`` written as equalities: DuckDB plans a literal IN list as a join per column,
+    which made this the most expensive step of an import (0.5 s per column per 2 M rows)."""
+    if len(values) > 32:
+        return s.isin(list(values))
+    out = s == values[0]
+    for v in values[1:]:
+        out = out | (s == v)
+    return out
+
+
 def clean_text(raw: ir.StringValue) -> ir.StringValue:
     """Trim, and treat empty strings and the usual null spellings as missing."""
     s = raw.strip()
-    return ibis.cases(
-        (s.isin(["", "NULL", "null", "None", "NaN", "nan", "-"]), ibis.null("string")), else_=s
-    )
+    return ibis.cases((one_of(s, NULL_SPELLINGS), ibis.null("string")), else_=s)
 
 
 def normalise_text(col: Column, s: ir.StringValue) -> ir.StringValue:
@@ -129,7 +141,7 @@ def _certno_problem(s: ir.StringValue, today: date) -> ir.StringValue:
     return ibis.cases(
         (s.length() != 18, "身份证号长度应为18位"),
         (~s.re_search(_CERTNO_RE), "身份证号含非法字符(前17位须为数字,末位为数字或X)"),
-        (~s.substr(0, 2).isin(sorted(VALID_PROVINCE_PREFIXES)), "身份证号省份代码无效"),
+        (~one_of(s.substr(0, 2), sorted(VALID_PROVINCE_PREFIXES)), "身份证号省份代码无效"),
         (birth.isnull(), "身份证号出生日期不是有效日期"),
         (birth > ibis.literal(today), "身份证号出生日期晚于今天"),
         (birth < ibis.literal(date(1880, 1, 1)), "身份证号出生日期早于1880年"),
@@ -213,7 +225,7 @@ def check(
             errors.append(
                 _error(
                     t,
-                    s.notnull() & ~s.isin(allowed),
+                    s.notnull() & ~one_of(s, allowed),
                     col.name,
                     s,
                     f"{col.label}代码不存在,允许的值: {shown}",
