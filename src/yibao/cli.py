@@ -131,6 +131,34 @@ def idcheck(
         print(json.dumps(check_id(v).to_json_dict(), ensure_ascii=False))
 
 
+@app.command()
+def settle(
+    workspace: Annotated[Path | None, typer.Argument(help="工作区目录(与 --claims 二选一)")] = None,
+    year: Annotated[int | None, typer.Option(help="结算年度(工作区模式)")] = None,
+    policy: Annotated[str | None, typer.Option(help="政策预设或 YAML 文件")] = None,
+    claims: Annotated[Path | None, typer.Option(help="结算单文件 CSV/XLSX/Parquet")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="输出 CSV")] = None,
+    engine: Annotated[str, typer.Option(help="计算引擎 duckdb 或 pyspark")] = "duckdb",
+    explain: Annotated[str | None, typer.Option(help="逐步说明某张结算单(结算ID)")] = None,
+) -> None:
+    """一站式结算复核 / re-settle claims: basic, 大病保险, 医疗救助, 离休; exit 2 on bad input."""
+    from yibao.settle.cli import run_settle
+
+    raise typer.Exit(
+        run_settle(
+            workspace=workspace,
+            year=year,
+            policy=policy,
+            claims=claims,
+            out_file=out_file,
+            engine=engine,
+            explain=explain,
+            out=out,
+            err=err,
+        )
+    )
+
+
 @policy_app.command("list")
 def policy_list() -> None:
     """列出内置政策预设 / list built-in presets."""

@@ -1,0 +1,225 @@
+"""The one-stop settlement chain as Ibis expressions (DuckDB and PySpark alike).
+
+Per person and calendar year of ``setl_time``, claims in (setl_time, setl_id) order:
+
+1. basic fund: each claim's amount rounded to the fen, then capped per pool with
+   min(cum_after, cap) − min(cum_before, cap) (inpatient + chronic share one cap, general
+   outpatient has its own limit, retired cadres have none);
+2. critical illness: F(cumulative base after) − F(before), F rounded to the fen, where the base
+   is what basic insurance left of the policy-range cost;
+3. medical assistance: a ratio by identity category of what is still left, rounded per claim,
+   capped per person-year like the basic fund (only people with a non-zero ratio take part,
+   so this pass sorts a small table);
+4. psn_part_amt = medfee_sumamt − the three funds.
+
+All amounts are integer fen, rates parts per million; money columns come out DECIMAL(18,2).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from yibao.settle.params import NO_CAP, PPM, ChainSpec
+
+KINDS = {"R": "离休干部", "I": "住院", "C": "门诊慢特病", "G": "普通门诊"}
+
+
+def to_fen(amount: ir.DecimalValue) -> ir.IntegerValue:
+    return (amount * 100).cast("int64")
+
+
+def to_money(fen: ir.IntegerValue) -> ir.DecimalValue:
+    cent = ibis.literal(Decimal("0.01"), "decimal(20,2)")
+    return (fen.cast("decimal(20,2)") * cent).cast("decimal(18,2)")
+
+
+def round_ppm(x: ir.IntegerValue) -> ir.IntegerValue:
+    """fen × ppm → fen, half-up (x is never negative here)."""
+    return (x + PPM // 2) // PPM
+
+
+def _clip0(x: ir.IntegerValue) -> ir.IntegerValue:
+    return ibis.greatest(x, 0)
+
+
+def _one_of(col: ir.StringValue, codes: tuple[str, ...]) -> ir.BooleanValue:
+    if not codes:
+        return ibis.literal(False)
+    out = col == codes[0]
+    for c in codes[1:]:
+        out = out | (col == c)
+    return out
+
+
+def _capped(
+    cum_after: ir.IntegerValue, amount: ir.IntegerValue, cap: ir.IntegerValue
+) -> ir.IntegerValue:
+    return ibis.least(cum_after, cap) - ibis.least(cum_after - amount, cap)
+
+
+def _ci_f(
+    c: ir.IntegerValue, t: ir.Table, spec: ChainSpec, poor: ir.BooleanValue
+) -> ir.IntegerValue:
+    """F(c) in fen: Σ band rate × part of c above the deductible inside the band, rounded."""
+    ded = ibis.cases((poor, t.ci_poor_ded), else_=t.ci_ded)
+    bump = ibis.cases((poor, t.ci_bump), else_=0)
+    total = ibis.literal(0, "int64")
+    for k in range(spec.n_bands):
+        lo = ibis.greatest(t[f"ci_t{k}"], ded)
+        hi = t[f"ci_t{k + 1}"] if k + 1 < spec.n_bands else ibis.literal(NO_CAP, "int64")
+        width = _clip0(ibis.least(c, hi) - lo)
+        total = total + width * (t[f"ci_r{k}"] + bump)
+    return round_ppm(total)
+
+
+def period_id(d: ir.DateValue, starts: list) -> ir.IntegerValue:
+    """Index of the period in force on ``d`` (-1 before the first); no range join needed."""
+    cases = [(d >= ibis.literal(s), i) for i, s in reversed(list(enumerate(starts)))]
+    return ibis.cases(*cases, else_=-1)
+
+
+def settle_chain(claims: ir.Table, periods: ir.Table, starts: list, spec: ChainSpec) -> ir.Table:
+    """Settled claims with trace columns; ``claims`` must be valid (see settle.inputs)."""
+    c = claims.mutate(
+        year=claims.setl_time.year().cast("int32"),
+        pid=period_id(claims.setl_time.date(), starts),
+        inscp=to_fen(claims.inscp_scp_amt),
+        total=to_fen(claims.medfee_sumamt),
+    )
+    p = periods.mutate(pid=ibis.row_number().over(order_by=periods.p_start).cast("int64"))
+    t = c.inner_join(p, c.pid == p.pid)
+
+    retiree = _one_of(t.insutype, spec.retiree_insutypes)
+    basic = _one_of(t.insutype, spec.basic_insutypes)
+    kind = ibis.cases(
+        (retiree, "R"),
+        (basic & _one_of(t.med_type, spec.inpatient_types), "I"),
+        (basic & _one_of(t.med_type, spec.chronic_types), "C"),
+        (basic & _one_of(t.med_type, spec.general_types), "G"),
+        else_=ibis.null("string"),
+    )
+    offsite = t.offsite_flag.fill_null("0") == "1"
+    lv = t.hi_setl_lv
+    level_ded = ibis.cases(
+        (lv == "1", t.inp_ded_1),
+        (lv == "2", t.inp_ded_2),
+        (lv == "3", t.inp_ded_3),
+        else_=ibis.null("int64"),
+    )
+    level_ratio = ibis.cases(
+        (lv == "1", t.inp_ratio_1),
+        (lv == "2", t.inp_ratio_2),
+        (lv == "3", t.inp_ratio_3),
+        else_=ibis.null("int64"),
+    )
+    t = t.mutate(kind=kind)
+    ded = ibis.cases(
+        (t.kind == "I", ibis.cases((offsite, t.off_ded), else_=level_ded)),
+        (t.kind == "C", t.chr_ded),
+        (t.kind == "G", t.gen_ded),
+        else_=0,
+    )
+    ratio = ibis.cases(
+        (t.kind == "I", _clip0(level_ratio - ibis.cases((offsite, t.off_red), else_=0))),
+        (t.kind == "C", t.chr_ratio),
+        (t.kind == "G", t.gen_ratio),
+        (t.kind == "R", t.ret_ratio),
+        else_=0,
+    )
+    t = t.mutate(deductible=ded.cast("int64"), ratio=ratio.cast("int64"))
+    t = t.mutate(basic_raw=round_ppm(_clip0(t.inscp - t.deductible) * t.ratio))
+    pool = ibis.cases((t.kind.isin(["I", "C"]), "B"), (t.kind == "G", "G"), else_="R")
+    t = t.mutate(pool=pool)
+
+    # Pass 1: basic fund, one window over the person-year.
+    w = ibis.window(group_by=[t.psn_no, t.year], order_by=[t.setl_time, t.setl_id], rows=(None, 0))
+    zero = ibis.literal(0, "int64")
+    t = t.mutate(
+        basic_cum_b=ibis.cases((t.pool == "B", t.basic_raw), else_=zero).sum().over(w),
+        basic_cum_g=ibis.cases((t.pool == "G", t.basic_raw), else_=zero).sum().over(w),
+    )
+    hifp = ibis.cases(
+        (t.pool == "B", _capped(t.basic_cum_b, t.basic_raw, t.basic_cap)),
+        (t.pool == "G", _capped(t.basic_cum_g, t.basic_raw, t.gen_limit)),
+        else_=t.basic_raw,
+    )
+    t = t.mutate(hifp=hifp.cast("int64"))
+
+    # Pass 2: critical illness on the cumulative base left by the basic fund.
+    in_ci = (t.kind != "R") & _one_of(t.med_type, spec.ci_types)
+    poor = _one_of(t.psn_idet_type.fill_null(""), spec.poor_categories)
+    t = t.mutate(ci_base=ibis.cases((in_ci, t.inscp - t.hifp), else_=zero), poor=poor)
+    t = t.mutate(ci_cum=t.ci_base.sum().over(w))
+    f_after = _ci_f(t.ci_cum, t, spec, t.poor)
+    f_before = _ci_f(t.ci_cum - t.ci_base, t, spec, t.poor)
+    t = t.mutate(ci_f_after=f_after, ci_f_before=f_before)
+    t = t.mutate(
+        hifmi=ibis.cases(
+            (in_ci, _capped(t.ci_f_after, t.ci_f_after - t.ci_f_before, t.ci_cap)), else_=zero
+        )
+    )
+
+    # Pass 3: medical assistance, a ratio by identity category, capped per person-year.
+    cat = t.psn_idet_type.fill_null("")
+    rate = (
+        ibis.cases(
+            *[(cat == name, t[f"maf_r{k}"]) for k, name in enumerate(spec.maf_categories)], else_=0
+        )
+        if spec.maf_categories
+        else zero
+    )
+    in_maf = (t.kind != "R") & _one_of(t.med_type, spec.maf_types)
+    t = t.mutate(maf_rate=ibis.cases((in_maf, rate), else_=zero).cast("int64"))
+    t = t.mutate(maf_base=ibis.cases((t.maf_rate > 0, t.inscp - t.hifp - t.hifmi), else_=zero))
+    t = t.mutate(maf_raw=round_ppm(_clip0(t.maf_base) * t.maf_rate))
+    m = t.filter(t.maf_rate > 0).select(
+        "setl_id", "psn_no", "year", "setl_time", "maf_raw", "maf_limit"
+    )
+    wm = ibis.window(group_by=[m.psn_no, m.year], order_by=[m.setl_time, m.setl_id], rows=(None, 0))
+    m = m.mutate(maf_cum=m.maf_raw.sum().over(wm))
+    m = m.select(
+        m_setl_id=m.setl_id, maf_cum=m.maf_cum, maf=_capped(m.maf_cum, m.maf_raw, m.maf_limit)
+    )
+    t = t.left_join(m, t.setl_id == m.m_setl_id)
+    t = t.mutate(maf=t.maf.fill_null(0), maf_cum=t.maf_cum.fill_null(0))
+    t = t.mutate(psn=t.total - t.hifp - t.hifmi - t.maf)
+
+    return t.select(
+        "setl_id",
+        "psn_no",
+        "year",
+        hifp_pay=to_money(t.hifp),
+        hifmi_pay=to_money(t.hifmi),
+        maf_pay=to_money(t.maf),
+        psn_part_amt=to_money(t.psn),
+        kind=t.kind,
+        policy_from=t.p_start,
+        deductible=to_money(t.deductible),
+        ratio_ppm=t.ratio,
+        basic_raw=to_money(t.basic_raw),
+        basic_cum=to_money(
+            ibis.cases(
+                (t.pool == "B", t.basic_cum_b), (t.pool == "G", t.basic_cum_g), else_=t.basic_raw
+            )
+        ),
+        basic_cap=to_money(
+            ibis.cases(
+                (t.pool == "B", t.basic_cap),
+                (t.pool == "G", t.gen_limit),
+                else_=ibis.literal(NO_CAP, "int64"),
+            )
+        ),
+        ci_base=to_money(t.ci_base),
+        ci_cum=to_money(t.ci_cum),
+        poor=t.poor,
+        ci_f_before=to_money(t.ci_f_before),
+        ci_f_after=to_money(t.ci_f_after),
+        maf_rate_ppm=t.maf_rate,
+        maf_base=to_money(t.maf_base),
+        maf_raw=to_money(t.maf_raw),
+        maf_cum=to_money(t.maf_cum),
+        maf_limit=to_money(t.maf_limit),
+    )

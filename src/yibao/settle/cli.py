@@ -1,0 +1,163 @@
+"""`yibao settle`: the file mode, the workspace mode and --explain."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from yibao.ingest.readers import FileRejected
+from yibao.policy import PolicyError
+from yibao.settle.explain import explain_row
+from yibao.settle.params import SettlePolicyError
+from yibao.settle.run import OUTPUT_HEAD, discrepancy_summary, settle_file, settle_workspace
+
+MAX_ERRORS_SHOWN = 50
+
+
+def _print_errors(errors: list[dict], err: Console, source: str) -> None:
+    err.print(f"[red]错误[/red]: {source} 有 {len(errors)} 处问题,未做结算(不静默地算错):")
+    for e in errors[:MAX_ERRORS_SHOWN]:
+        where = f"第 {e['row']} 行" if e.get("row") else f"结算ID {e.get('setl_id')}"
+        err.print(f"  {where} {e.get('label') or e['column']}: {e['value']!s} — {e['reason']}")
+    if len(errors) > MAX_ERRORS_SHOWN:
+        err.print(f"  …… 另有 {len(errors) - MAX_ERRORS_SHOWN} 处")
+
+
+def _write_csv(result, path: Path) -> None:  # noqa: ANN001
+    cols = list(OUTPUT_HEAD) + [c for c in result.column_names if c not in OUTPUT_HEAD]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        data = [result.column(c).to_pylist() for c in cols]
+        for row in zip(*data, strict=True):
+            w.writerow(["" if v is None else v for v in row])
+
+
+def run_settle(
+    *,
+    workspace: Path | None,
+    year: int | None,
+    policy: str | None,
+    claims: Path | None,
+    out_file: Path | None,
+    engine: str,
+    explain: str | None,
+    out: Console,
+    err: Console,
+) -> int:
+    if engine not in ("duckdb", "pyspark"):
+        err.print(f"[red]错误[/red]: 未知的计算引擎 {engine!r};可选 duckdb、pyspark")
+        return 2
+    try:
+        if claims is not None:
+            return _file_mode(policy or "demo-county", claims, out_file, engine, explain, out, err)
+        if workspace is not None:
+            return _workspace_mode(workspace, year, policy, engine, explain, out, err)
+    except (PolicyError, SettlePolicyError, FileRejected) as exc:
+        err.print(f"[red]错误[/red]: {exc}")
+        return 2
+    err.print(
+        "[red]错误[/red]: 请给出工作区(yibao settle WORKSPACE --year Y)"
+        "或结算单文件(--policy P --claims F --out F.csv)"
+    )
+    return 2
+
+
+def _file_mode(
+    policy: str,
+    claims: Path,
+    out_file: Path | None,
+    engine: str,
+    explain: str | None,
+    out: Console,
+    err: Console,
+) -> int:
+    if not claims.is_file():
+        err.print(f"[red]错误[/red]: 文件不存在: {claims}")
+        return 2
+    outcome = settle_file(policy, claims, engine=engine, today=date.today())
+    if not outcome.ok:
+        _print_errors(outcome.errors, err, claims.name)
+        return 2
+    result = outcome.result
+    if explain:
+        rows = [r for r in result.to_pylist() if r["setl_id"] == explain]
+        if not rows:
+            err.print(f"[red]错误[/red]: {claims.name} 中没有结算ID {explain}")
+            return 2
+        out.print(explain_row(rows[0]))
+        return 0
+    if out_file is None:
+        err.print("[red]错误[/red]: 请用 --out 指定输出 CSV,或用 --explain 查看某张结算单")
+        return 2
+    _write_csv(result, out_file)
+    out.print(f"已结算 {result.num_rows} 张结算单({outcome.policy.label}),结果写入 {out_file}")
+    return 0
+
+
+def _workspace_mode(
+    workspace: Path,
+    year: int | None,
+    policy: str | None,
+    engine: str,
+    explain: str | None,
+    out: Console,
+    err: Console,
+) -> int:
+    from yibao.engine import Workspace
+
+    with Workspace.open(workspace) as ws:
+        if explain:
+            return _explain_stored(ws, explain, out, err)
+        if year is None:
+            err.print("[red]错误[/red]: 工作区模式需要 --year")
+            return 2
+        with out.status(f"正在复核 {year} 年度结算单 …", spinner="dots"):
+            outcome = settle_workspace(ws, year, policy_ref=policy, engine=engine)
+        if not outcome.ok:
+            _print_errors(outcome.errors, err, f"{workspace} 的 {year} 年度结算单")
+            return 2
+        n = outcome.result.num_rows
+        by_hosp, by_fund = discrepancy_summary(ws, year)
+        n_diff = ws.count(f"settle_discrepancies WHERE year = {int(year)}")
+        out.print(
+            f"已复核 {year} 年度 {n} 张结算单({outcome.policy.label});"
+            f"记录的基金支付与复核结果不一致的 {n_diff} 张(见表 settle_discrepancies)"
+        )
+        t = RichTable(
+            "基金", "不一致张数", "记录合计", "复核合计", "差额(记录−复核)", title="按基金"
+        )
+        for label, cnt, rec, comp, diff in by_fund:
+            t.add_row(label, str(cnt), f"{rec:,}", f"{comp:,}", f"{diff:,}")
+        out.print(t)
+        if by_hosp:
+            h = RichTable(
+                "定点机构", "不一致张数", "统筹差额", "大病差额", "救助差额", title="按定点医药机构"
+            )
+            for code, cnt, d1, d2, d3 in by_hosp[:30]:
+                h.add_row(code or "-", str(cnt), f"{d1:,}", f"{d2:,}", f"{d3:,}")
+            out.print(h)
+        return 0
+
+
+def _explain_stored(ws, setl_id: str, out: Console, err: Console) -> int:  # noqa: ANN001
+    exists = ws.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'settlements'"
+    ).fetchone()[0]
+    if not exists:
+        err.print("[red]错误[/red]: 工作区还没有结算结果,请先运行 yibao settle WORKSPACE --year Y")
+        return 2
+    cur = ws.con.execute("SELECT * FROM settlements WHERE setl_id = ?", [setl_id])
+    cols = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    if row is None:
+        err.print(f"[red]错误[/red]: 没有结算ID {setl_id} 的结算结果")
+        return 2
+    ccur = ws.con.execute("SELECT * FROM claims WHERE setl_id = ?", [setl_id])
+    claim = dict(zip([d[0] for d in ccur.description], ccur.fetchone(), strict=True))
+    out.print(explain_row(dict(zip(cols, row, strict=True)), claim))
+    return 0

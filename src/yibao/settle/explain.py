@@ -1,0 +1,68 @@
+"""Step-by-step explanation of one settled claim, from its trace columns."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from yibao.settle.chain import KINDS
+from yibao.settle.params import NO_CAP
+
+NONE = Decimal(NO_CAP) / 100
+
+
+def _pct(ppm: int) -> str:
+    return f"{Decimal(ppm) / 10000:.4g}%"
+
+
+def _cap(v: Decimal) -> str:
+    return "不设限额" if v >= NONE else f"{v:,}"
+
+
+def explain_row(r: dict[str, Any], claim: dict[str, Any] | None = None) -> str:
+    claim = claim or {}
+    lines = [
+        f"结算单 {r['setl_id']}(人员 {r['psn_no']},{r['year']} 年度;"
+        f"政策时期自 {r['policy_from']} 起)"
+    ]
+    if claim:
+        lines.append(
+            f"  医疗费总额 {claim['medfee_sumamt']:,},符合政策范围金额 "
+            f"{claim['inscp_scp_amt']:,};险种 {claim['insutype']},医疗类别 "
+            f"{claim['med_type']},结算等级 {claim.get('hi_setl_lv') or '-'},"
+            f"异地 {claim.get('offsite_flag') or '0'},身份 "
+            f"{claim.get('psn_idet_type') or '普通人员'}"
+        )
+    kind = KINDS.get(r["kind"], r["kind"])
+    lines.append(f"1. 基本医保统筹基金({kind}):")
+    lines.append(
+        f"   (符合政策范围金额 − 起付线 {r['deductible']:,}) × 支付比例 "
+        f"{_pct(r['ratio_ppm'])} = {r['basic_raw']:,}(四舍五入到分)"
+    )
+    cum, cap, raw = r["basic_cum"], r["basic_cap"], r["basic_raw"]
+    lines.append(
+        f"   年度累计 {cum - raw:,} → {cum:,},年度限额 {_cap(cap)}:"
+        f"min({cum:,}, 限额) − min({cum - raw:,}, 限额) = {r['hifp_pay']:,}"
+    )
+    if r["kind"] == "R":
+        lines.append("2. 大病保险:离休干部不适用。3. 医疗救助:离休干部不适用。")
+    else:
+        lines.append(
+            f"2. 大病保险:本次基数 = 符合政策范围金额 − 统筹支付 = {r['ci_base']:,};"
+            f"年度累计 {r['ci_cum'] - r['ci_base']:,} → {r['ci_cum']:,}"
+            + (",按困难人员起付线和提高后的比例" if r["poor"] else "")
+        )
+        lines.append(
+            f"   F(累计后) − F(累计前) = {r['ci_f_after']:,} − {r['ci_f_before']:,} = "
+            f"{r['hifmi_pay']:,}"
+        )
+        if r["maf_rate_ppm"]:
+            lines.append(
+                f"3. 医疗救助:({r['maf_base']:,}) × {_pct(r['maf_rate_ppm'])} = "
+                f"{r['maf_raw']:,};年度累计 {r['maf_cum'] - r['maf_raw']:,} → "
+                f"{r['maf_cum']:,},限额 {r['maf_limit']:,} → {r['maf_pay']:,}"
+            )
+        else:
+            lines.append("3. 医疗救助:该身份类别或医疗类别不享受救助,0.00")
+    lines.append(f"4. 个人负担 = 医疗费总额 − 统筹 − 大病 − 救助 = {r['psn_part_amt']:,}")
+    return "\n".join(lines)

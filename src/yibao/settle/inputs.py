@@ -1,0 +1,112 @@
+"""Claims to settle: read and validate a file, or take a workspace year; collect every reason
+a claim cannot be settled (bad values, no policy in force, no rule for its codes)."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from yibao.ingest.headers import map_headers
+from yibao.ingest.readers import FileRejected, stage_file
+from yibao.ingest.validate import ROW, Refs, check, prepare
+from yibao.refdata import area_history
+from yibao.schema import get_table
+from yibao.schema.model import Table
+from yibao.schema.tables import MED_TYPE
+from yibao.settle.chain import _one_of, period_id
+from yibao.settle.params import ChainSpec
+
+#: What `yibao settle --claims` needs: the claims table, without the columns a settlement
+#: does not use being required (the issue's input list has no hospital code).
+SETTLE_REQUIRED = {
+    "setl_id",
+    "psn_no",
+    "insutype",
+    "med_type",
+    "setl_time",
+    "medfee_sumamt",
+    "inscp_scp_amt",
+}
+
+
+def settle_input_table() -> Table:
+    claims = get_table("claims")
+    cols = tuple(dataclasses.replace(c, required=c.name in SETTLE_REQUIRED) for c in claims.columns)
+    return dataclasses.replace(claims, columns=cols)
+
+
+def policy_errors(
+    t: ir.Table, periods: ir.Table, starts: list, spec: ChainSpec, policy_name: str
+) -> ir.Table:
+    """Rows the policy cannot settle, in the error shape of ingest (row, column, value, reason)."""
+    pid = period_id(t.setl_time.date(), starts)
+    valid = periods.mutate(pid=ibis.row_number().over(order_by=periods.p_start).cast("int64"))
+    valid = valid.filter(valid.p_valid).select(ok_pid="pid")
+    first = starts[0].isoformat() if starts else "?"
+    x = t.mutate(_pid=pid)
+    x = x.left_join(valid, x._pid == valid.ok_pid)
+    retiree = _one_of(x.insutype, spec.retiree_insutypes)
+    basic = _one_of(x.insutype, spec.basic_insutypes)
+    known = spec.inpatient_types + spec.chronic_types + spec.general_types
+    ruled = retiree | (basic & _one_of(x.med_type, known))
+    inpatient = basic & _one_of(x.med_type, spec.inpatient_types)
+    med_label = x.med_type.substitute(dict(MED_TYPE), else_="")
+    errs = [
+        x.filter(x.ok_pid.isnull()).select(
+            ROW,
+            column_name=ibis.literal("setl_time"),
+            value=x.setl_time.cast("string"),
+            reason=ibis.literal(
+                f"结算时间不在政策 {policy_name} 的生效期内(自 {first} 起施行,或该时期缺少结算参数)"
+            ),
+        ),
+        x.filter(~ruled).select(
+            ROW,
+            column_name=ibis.literal("med_type"),
+            value=x.insutype + "/" + x.med_type,
+            reason="险种 "
+            + x.insutype
+            + " 的医疗类别 "
+            + x.med_type
+            + med_label
+            + f" 在政策 {policy_name} 中没有待遇规定",
+        ),
+        x.filter(inpatient & ~_one_of(x.hi_setl_lv.fill_null(""), ("1", "2", "3"))).select(
+            ROW,
+            column_name=ibis.literal("hi_setl_lv"),
+            value=x.hi_setl_lv.fill_null(""),
+            reason=ibis.literal("住院结算须有医保结算等级 1、2 或 3"),
+        ),
+    ]
+    return ibis.union(*errs, distinct=False)
+
+
+def read_claims_file(path: Path, today: date) -> tuple[duckdb.DuckDBPyConnection, str, Table]:
+    """Stage and validate a claims file in a private DuckDB; returns (con, errors, typed)."""
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = true")
+    staged = stage_file(con, path, "_stage", Path(tempfile.gettempdir()))
+    spec = settle_input_table()
+    hm = map_headers(spec, staged.headers)
+    if hm.missing_required:
+        names = "、".join(f"{spec.column(c).label}({c})" for c in hm.missing_required)
+        raise FileRejected(f"{path.name}: 缺少必需的列: {names}")
+    sel = ", ".join(f'c{i} AS "{c}"' for c, i in hm.columns.items())
+    con.execute(f"CREATE TEMP VIEW _stage_v AS SELECT {sel}, {ROW} FROM _stage")
+    backend = ibis.duckdb.from_connection(con)
+    con.register("_areas", pa.table({"code": pa.array(sorted(area_history()), pa.string())}))
+    prepared = prepare(backend.table("_stage_v"), spec)
+    con.execute(f"CREATE TEMP TABLE _prepared AS {ibis.to_sql(prepared, dialect='duckdb')}")
+    v = check(
+        backend.table("_prepared"), spec, Refs(area_codes=backend.table("_areas")), today=today
+    )
+    con.execute(f"CREATE TEMP TABLE _errors AS {ibis.to_sql(v.errors, dialect='duckdb')}")
+    con.execute(f"CREATE TEMP TABLE _typed AS {ibis.to_sql(v.typed, dialect='duckdb')}")
+    return con, "_errors", spec

@@ -1,0 +1,154 @@
+"""Flatten a dated policy into one row per period, in integer fen and parts per million.
+
+The chain joins every claim to the period in force on its settlement date, so parameters
+change by data, not by code.  Integer fen and ppm keep the arithmetic exact and identical on
+DuckDB and PySpark; the one rounding rule (half-up) is ``(x + 500_000) // 1_000_000``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from yibao.policy import Policy
+from yibao.policy.model import Scale
+
+PPM = 1_000_000
+NO_CAP = 10**15  # fen; "no cap" as a number larger than any person-year
+FAR = date(9999, 12, 31)
+LEVELS = ("1", "2", "3")
+
+
+class SettlePolicyError(ValueError):
+    pass
+
+
+def fen(v: Decimal | int) -> int:
+    return int(Decimal(v) * 100)
+
+
+def ppm(v: Decimal | int) -> int:
+    d = Decimal(v) * PPM
+    if d != d.to_integral_value():
+        raise SettlePolicyError(f"比例 {v} 超过六位小数,无法精确计算")
+    return int(d)
+
+
+@dataclass(frozen=True)
+class ChainSpec:
+    """The categorical part of a policy (which codes get which rule); constant over periods."""
+
+    basic_insutypes: tuple[str, ...]
+    retiree_insutypes: tuple[str, ...]
+    inpatient_types: tuple[str, ...]
+    chronic_types: tuple[str, ...]
+    general_types: tuple[str, ...]
+    ci_types: tuple[str, ...]
+    maf_types: tuple[str, ...]
+    poor_categories: tuple[str, ...]
+    maf_categories: tuple[str, ...]
+    n_bands: int
+
+
+#: Parameters a period needs, with how each is flattened.
+CATEGORICAL = {
+    "basic_insutypes": "basic.insutypes",
+    "retiree_insutypes": "retired_cadre.insutypes",
+    "inpatient_types": "basic.inpatient.med_types",
+    "chronic_types": "basic.chronic_outpatient.med_types",
+    "general_types": "basic.general_outpatient.med_types",
+    "ci_types": "critical_illness.med_types",
+    "maf_types": "medical_assistance.med_types",
+    "poor_categories": "critical_illness.poor_categories",
+}
+
+
+def _val(policy: Policy, name: str, on: date, optional: bool = False) -> Any:
+    p = policy.parameters.get(name)
+    dv = p.at(on) if p else None
+    if dv is None:
+        if optional:
+            return None
+        raise LookupError(name)
+    return dv.value
+
+
+def build_periods(policy: Policy) -> tuple[ChainSpec, pa.Table]:
+    """(spec, one row per period) for the settlement chain; see the module docstring."""
+    starts = policy.change_dates()
+    rows: list[dict[str, Any]] = []
+    specs: dict[ChainSpec, date] = {}
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else FAR
+        try:
+            spec, values = _period(policy, start)
+        except LookupError as exc:
+            rows.append(
+                {"p_start": start, "p_end": end, "p_valid": False, "p_missing": str(exc.args[0])}
+            )
+            continue
+        specs.setdefault(spec, start)
+        rows.append({"p_start": start, "p_end": end, "p_valid": True, "p_missing": None} | values)
+    valid = [r for r in rows if r["p_valid"]]
+    if not valid:
+        raise SettlePolicyError(f"政策 {policy.name} 没有任何时期具备结算所需的全部参数")
+    if len(specs) > 1:
+        dates = "、".join(str(d) for d in specs.values())
+        raise SettlePolicyError(
+            f"政策 {policy.name} 的医疗类别/险种/身份类别划分在 {dates} 之间发生变化;"
+            "结算引擎要求这些分类在各时期保持一致"
+        )
+    spec = next(iter(specs))
+    columns = sorted(
+        {k for r in valid for k in r if k not in ("p_start", "p_end", "p_valid", "p_missing")}
+    )
+    table = {
+        "p_start": pa.array([r["p_start"] for r in rows], pa.date32()),
+        "p_end": pa.array([r["p_end"] for r in rows], pa.date32()),
+        "p_valid": pa.array([r["p_valid"] for r in rows], pa.bool_()),
+        "p_missing": pa.array([r["p_missing"] for r in rows], pa.string()),
+    }
+    for c in columns:
+        table[c] = pa.array([r.get(c) for r in rows], pa.int64())
+    return spec, pa.table(table)
+
+
+def _period(policy: Policy, on: date) -> tuple[ChainSpec, dict[str, int]]:
+    cat = {k: tuple(_val(policy, name, on)) for k, name in CATEGORICAL.items()}
+    maf_ratio: dict[str, Decimal] = _val(policy, "medical_assistance.ratio", on)
+    scale: Scale = _val(policy, "critical_illness.scale", on)
+    spec = ChainSpec(**cat, maf_categories=tuple(sorted(maf_ratio)), n_bands=len(scale.brackets))
+    ded = _val(policy, "basic.inpatient.deductible", on)
+    ratio = _val(policy, "basic.inpatient.ratio", on)
+    v: dict[str, int] = {}
+    for lv in LEVELS:
+        if lv not in ded or lv not in ratio:
+            raise LookupError(f"basic.inpatient.deductible/ratio[{lv}]")
+        v[f"inp_ded_{lv}"] = fen(ded[lv])
+        v[f"inp_ratio_{lv}"] = ppm(ratio[lv])
+    v["off_ded"] = fen(_val(policy, "basic.inpatient.offsite_deductible", on))
+    v["off_red"] = ppm(_val(policy, "basic.inpatient.offsite_ratio_reduction", on))
+    v["chr_ded"] = fen(_val(policy, "basic.chronic_outpatient.deductible", on))
+    v["chr_ratio"] = ppm(_val(policy, "basic.chronic_outpatient.ratio", on))
+    v["gen_ded"] = fen(_val(policy, "basic.general_outpatient.deductible", on))
+    v["gen_ratio"] = ppm(_val(policy, "basic.general_outpatient.ratio", on))
+    v["gen_limit"] = fen(_val(policy, "basic.general_outpatient.annual_limit", on))
+    cap = _val(policy, "basic.annual_cap", on, optional=True)
+    v["basic_cap"] = NO_CAP if cap is None else fen(cap)
+    v["ci_ded"] = fen(_val(policy, "critical_illness.deductible", on))
+    v["ci_poor_ded"] = fen(_val(policy, "critical_illness.poor_deductible", on))
+    v["ci_bump"] = ppm(_val(policy, "critical_illness.poor_rate_increase", on))
+    ci_cap = _val(policy, "critical_illness.annual_cap", on, optional=True)
+    v["ci_cap"] = NO_CAP if ci_cap is None else fen(ci_cap)
+    for k, b in enumerate(scale.brackets):
+        v[f"ci_t{k}"] = fen(b.threshold)
+        v[f"ci_r{k}"] = ppm(b.rate)
+    for k, cat_name in enumerate(spec.maf_categories):
+        v[f"maf_r{k}"] = ppm(maf_ratio[cat_name])
+    v["maf_limit"] = fen(_val(policy, "medical_assistance.annual_limit", on))
+    v["ret_ratio"] = ppm(_val(policy, "retired_cadre.ratio", on))
+    return spec, v
