@@ -99,3 +99,84 @@ def bench_ingest(rows: int, encoding: str = "utf-8", workdir: Path | None = None
         "rows_per_s": round(rows / secs),
         "peak_rss_mb": round(peak_kb / 1024),
     }
+
+
+def _claims_sql(n: int) -> str:
+    """N claims for about N/5 people over two years, set-based (no Python loop)."""
+    people = max(1, n // 5)
+    return f"""
+    SELECT
+      'S' || lpad(CAST(i AS VARCHAR), 12, '0') AS setl_id,
+      'P' || lpad(CAST(hash(i) % {people} AS VARCHAR), 9, '0') AS psn_no,
+      CASE WHEN i % 97 = 0 THEN '340' ELSE '390' END AS insutype,
+      CASE WHEN i % 20 < 12 THEN '11' WHEN i % 20 < 15 THEN '14' ELSE '21' END AS med_type,
+      CAST(i % 3 + 1 AS VARCHAR) AS hi_setl_lv,
+      CASE WHEN i % 23 = 0 THEN '1' ELSE '0' END AS offsite_flag,
+      CASE hash(i) % {people} % 20 WHEN 0 THEN '特困人员' WHEN 1 THEN '低保对象'
+           WHEN 2 THEN '返贫致贫人口' ELSE '普通人员' END AS psn_idet_type,
+      TIMESTAMP '2021-01-01 08:00:00' + INTERVAL (hash(i * 7) % 63000000) SECOND AS setl_time,
+      CAST((hash(i * 13) % 5000000) / 100.0 + 10 AS DECIMAL(18,2)) AS medfee_sumamt,
+      CAST(((hash(i * 13) % 5000000) / 100.0 + 10) * 0.85 AS DECIMAL(18,2)) AS inscp_scp_amt
+    FROM range({n}) t(i)"""
+
+
+def bench_settle(claims: int, policy: str = "demo-county") -> dict:
+    """Full chain vs a bare scan vs one window pass, same process, same data (issue 3)."""
+    import ibis
+
+    from yibao.policy import load_policy
+    from yibao.settle.chain import settle_chain
+    from yibao.settle.params import build_periods, chain_periods
+
+    tmp = Path(tempfile.mkdtemp(prefix="yibao-bench-settle-"))
+    con = duckdb.connect(str(tmp / "bench.duckdb"))
+    con.execute(f"SET temp_directory = '{tmp}'")
+    t0 = time.perf_counter()
+    con.execute(f"CREATE TABLE claims AS {_claims_sql(claims)}")
+    gen_s = time.perf_counter() - t0
+
+    def timed(sql: str) -> float:
+        t = time.perf_counter()
+        con.execute(sql)
+        return time.perf_counter() - t
+
+    scan_s = timed("CREATE OR REPLACE TEMP TABLE _scan AS SELECT sum(inscp_scp_amt) FROM claims")
+    window_s = timed(
+        "CREATE OR REPLACE TEMP TABLE _window AS SELECT setl_id, sum(inscp_scp_amt) OVER ("
+        "PARTITION BY psn_no, year(setl_time) ORDER BY setl_time, setl_id "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum FROM claims"
+    )
+    pol = load_policy(policy)
+    spec, periods = build_periods(pol)
+    backend = ibis.duckdb.from_connection(con)
+    expr = settle_chain(
+        backend.table("claims"), chain_periods(periods), periods.column("p_start").to_pylist(), spec
+    )
+    t = time.perf_counter()
+    sql = ibis.to_sql(expr, dialect="duckdb")
+    compile_s = time.perf_counter() - t
+    chain_s = timed(f"CREATE OR REPLACE TEMP TABLE _settled AS {sql}") + compile_s
+    check = con.execute(
+        "SELECT count(*), sum(hifp_pay + hifmi_pay + maf_pay + psn_part_amt) = "
+        "(SELECT sum(medfee_sumamt) FROM claims) FROM _settled"
+    ).fetchone()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    con.close()
+    for f in tmp.iterdir():
+        f.unlink()
+    tmp.rmdir()
+    return {
+        "benchmark": "settle",
+        "claims": claims,
+        "generate_seconds": round(gen_s, 2),
+        "seconds": round(chain_s, 2),
+        "compile_seconds": round(compile_s, 2),
+        "claims_per_s": round(claims / chain_s),
+        "scan_seconds": round(scan_s, 3),
+        "ratio_to_scan": round(chain_s / scan_s, 1),
+        "window_seconds": round(window_s, 2),
+        "ratio_to_window": round(chain_s / window_s, 2),
+        "settled": check[0],
+        "parts_add_up": bool(check[1]),
+        "peak_rss_mb": round(peak_kb / 1024),
+    }

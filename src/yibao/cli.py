@@ -256,6 +256,22 @@ def bench_ingest(
             out.print(f"{k}: {v}")
 
 
+@bench_app.command("settle")
+def bench_settle_cmd(
+    claims: Annotated[int, typer.Option("--claims", help="生成并结算的结算单数")] = 1_000_000,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """测量一站式结算链的速度(与单次扫描、单次窗口计算对比) / settle benchmark."""
+    from yibao.bench import bench_settle
+
+    res = bench_settle(claims)
+    if as_json:
+        print(json.dumps(res, ensure_ascii=False))
+    else:
+        for k, v in res.items():
+            out.print(f"{k}: {v}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

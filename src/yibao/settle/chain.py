@@ -21,6 +21,7 @@ from decimal import Decimal
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from yibao.settle.params import NO_CAP, PPM, ChainSpec
 
@@ -32,8 +33,10 @@ def to_fen(amount: ir.DecimalValue) -> ir.IntegerValue:
 
 
 def to_money(fen: ir.IntegerValue) -> ir.DecimalValue:
-    cent = ibis.literal(Decimal("0.01"), "decimal(20,2)")
-    return (fen.cast("decimal(20,2)") * cent).cast("decimal(18,2)")
+    """fen → DECIMAL(18,2), exactly.  BIGINT × DECIMAL(3,2) keeps the scale at 2; a wider
+    decimal product would need a 128-bit rescale per value (25× slower on DuckDB)."""
+    cent = ibis.literal(Decimal("0.01"), "decimal(3,2)")
+    return (fen * cent).cast("decimal(18,2)")
 
 
 def round_ppm(x: ir.IntegerValue) -> ir.IntegerValue:
@@ -81,16 +84,44 @@ def period_id(d: ir.DateValue, starts: list) -> ir.IntegerValue:
     return ibis.cases(*cases, else_=-1)
 
 
-def settle_chain(claims: ir.Table, periods: ir.Table, starts: list, spec: ChainSpec) -> ir.Table:
-    """Settled claims with trace columns; ``claims`` must be valid (see settle.inputs)."""
+class _Params:
+    """Period parameters as literals keyed by period id.
+
+    There are only a handful of periods, so a CASE on the id is far cheaper than joining a
+    parameter table (a hash probe per claim) or carrying ~30 parameter columns through the
+    sort; a parameter that never changes is a plain literal.
+    """
+
+    def __init__(self, periods: pa.Table) -> None:
+        self.rows = periods.to_pylist()
+
+    def __call__(self, t: ir.Table, name: str, dtype: str = "int64") -> ir.Value:
+        values = {r["pid"]: r[name] for r in self.rows}
+        distinct = set(values.values())
+        if len(distinct) == 1:
+            return ibis.literal(next(iter(distinct)), dtype)
+        return ibis.cases(
+            *[(t.pid == k, ibis.literal(v, dtype)) for k, v in values.items()],
+            else_=ibis.null(dtype),
+        )
+
+
+def settle_chain(claims: ir.Table, periods: pa.Table, starts: list, spec: ChainSpec) -> ir.Table:
+    """Settled claims with trace columns.
+
+    ``claims`` must be valid (see settle.inputs); ``periods`` is ``params.chain_periods(...)``
+    and ``starts`` the start dates of *all* periods, so that ids line up.  When the
+    critical-illness base telescopes (``spec.ci_telescopes``) the whole chain sorts the claims
+    once; otherwise the base needs a second pass.
+    """
     c = claims.mutate(
         year=claims.setl_time.year().cast("int32"),
-        pid=period_id(claims.setl_time.date(), starts),
+        pid=period_id(claims.setl_time.date(), starts).cast("int64"),
         inscp=to_fen(claims.inscp_scp_amt),
         total=to_fen(claims.medfee_sumamt),
     )
-    p = periods.mutate(pid=ibis.row_number().over(order_by=periods.p_start).cast("int64"))
-    t = c.inner_join(p, c.pid == p.pid)
+    par = _Params(periods)
+    t = c
 
     retiree = _one_of(t.insutype, spec.retiree_insutypes)
     basic = _one_of(t.insutype, spec.basic_insutypes)
@@ -104,75 +135,108 @@ def settle_chain(claims: ir.Table, periods: ir.Table, starts: list, spec: ChainS
     offsite = t.offsite_flag.fill_null("0") == "1"
     lv = t.hi_setl_lv
     level_ded = ibis.cases(
-        (lv == "1", t.inp_ded_1),
-        (lv == "2", t.inp_ded_2),
-        (lv == "3", t.inp_ded_3),
+        (lv == "1", par(t, "inp_ded_1")),
+        (lv == "2", par(t, "inp_ded_2")),
+        (lv == "3", par(t, "inp_ded_3")),
         else_=ibis.null("int64"),
     )
     level_ratio = ibis.cases(
-        (lv == "1", t.inp_ratio_1),
-        (lv == "2", t.inp_ratio_2),
-        (lv == "3", t.inp_ratio_3),
+        (lv == "1", par(t, "inp_ratio_1")),
+        (lv == "2", par(t, "inp_ratio_2")),
+        (lv == "3", par(t, "inp_ratio_3")),
         else_=ibis.null("int64"),
     )
     t = t.mutate(kind=kind)
     ded = ibis.cases(
-        (t.kind == "I", ibis.cases((offsite, t.off_ded), else_=level_ded)),
-        (t.kind == "C", t.chr_ded),
-        (t.kind == "G", t.gen_ded),
+        (t.kind == "I", ibis.cases((offsite, par(t, "off_ded")), else_=level_ded)),
+        (t.kind == "C", par(t, "chr_ded")),
+        (t.kind == "G", par(t, "gen_ded")),
         else_=0,
     )
     ratio = ibis.cases(
-        (t.kind == "I", _clip0(level_ratio - ibis.cases((offsite, t.off_red), else_=0))),
-        (t.kind == "C", t.chr_ratio),
-        (t.kind == "G", t.gen_ratio),
-        (t.kind == "R", t.ret_ratio),
+        (t.kind == "I", _clip0(level_ratio - ibis.cases((offsite, par(t, "off_red")), else_=0))),
+        (t.kind == "C", par(t, "chr_ratio")),
+        (t.kind == "G", par(t, "gen_ratio")),
+        (t.kind == "R", par(t, "ret_ratio")),
         else_=0,
     )
-    t = t.mutate(deductible=ded.cast("int64"), ratio=ratio.cast("int64"))
-    t = t.mutate(basic_raw=round_ppm(_clip0(t.inscp - t.deductible) * t.ratio))
-    pool = ibis.cases((t.kind.isin(["I", "C"]), "B"), (t.kind == "G", "G"), else_="R")
-    t = t.mutate(pool=pool)
-
-    # Pass 1: basic fund, one window over the person-year.
-    w = ibis.window(group_by=[t.psn_no, t.year], order_by=[t.setl_time, t.setl_id], rows=(None, 0))
-    zero = ibis.literal(0, "int64")
-    t = t.mutate(
-        basic_cum_b=ibis.cases((t.pool == "B", t.basic_raw), else_=zero).sum().over(w),
-        basic_cum_g=ibis.cases((t.pool == "G", t.basic_raw), else_=zero).sum().over(w),
+    cat = t.psn_idet_type.fill_null("")
+    maf_rate = (
+        ibis.cases(
+            *[(cat == n, par(t, f"maf_r{k}")) for k, n in enumerate(spec.maf_categories)], else_=0
+        )
+        if spec.maf_categories
+        else ibis.literal(0, "int64")
     )
+    in_maf = (t.kind != "R") & _one_of(t.med_type, spec.maf_types)
+    zero = ibis.literal(0, "int64")
+    # Row-level stage, narrowed to what the passes need.
+    t = t.select(
+        "setl_id",
+        "psn_no",
+        "year",
+        "setl_time",
+        "pid",
+        "kind",
+        "inscp",
+        "total",
+        deductible=ded.cast("int64"),
+        ratio=ratio.cast("int64"),
+        pool=ibis.cases((t.kind.isin(["I", "C"]), "B"), (t.kind == "G", "G"), else_="R"),
+        in_ci=(t.kind != "R") & _one_of(t.med_type, spec.ci_types),
+        poor=_one_of(cat, spec.poor_categories),
+        maf_rate=ibis.cases((in_maf, maf_rate), else_=zero).cast("int64"),
+    )
+    t = t.mutate(basic_raw=round_ppm(_clip0(t.inscp - t.deductible) * t.ratio))
+
+    # Pass 1: basic fund (and, when it telescopes, the critical-illness base) in one sort.
+    w = ibis.window(group_by=[t.psn_no, t.year], order_by=[t.setl_time, t.setl_id], rows=(None, 0))
+    sums = {
+        "basic_cum_b": ibis.cases((t.pool == "B", t.basic_raw), else_=zero).sum().over(w),
+        "basic_cum_g": ibis.cases((t.pool == "G", t.basic_raw), else_=zero).sum().over(w),
+    }
+    if spec.ci_telescopes:
+        sums["ci_inscp_cum"] = ibis.cases((t.in_ci, t.inscp), else_=zero).sum().over(w)
+    t = t.mutate(**sums)
+    t = t.mutate(basic_cap=par(t, "basic_cap"), gen_limit=par(t, "gen_limit"))
     hifp = ibis.cases(
         (t.pool == "B", _capped(t.basic_cum_b, t.basic_raw, t.basic_cap)),
         (t.pool == "G", _capped(t.basic_cum_g, t.basic_raw, t.gen_limit)),
         else_=t.basic_raw,
     )
     t = t.mutate(hifp=hifp.cast("int64"))
+    t = t.mutate(ci_base=ibis.cases((t.in_ci, t.inscp - t.hifp), else_=zero))
 
-    # Pass 2: critical illness on the cumulative base left by the basic fund.
-    in_ci = (t.kind != "R") & _one_of(t.med_type, spec.ci_types)
-    poor = _one_of(t.psn_idet_type.fill_null(""), spec.poor_categories)
-    t = t.mutate(ci_base=ibis.cases((in_ci, t.inscp - t.hifp), else_=zero), poor=poor)
-    t = t.mutate(ci_cum=t.ci_base.sum().over(w))
-    f_after = _ci_f(t.ci_cum, t, spec, t.poor)
-    f_before = _ci_f(t.ci_cum - t.ci_base, t, spec, t.poor)
-    t = t.mutate(ci_f_after=f_after, ci_f_before=f_before)
+    # Pass 2: critical illness, F(cumulative base after) − F(before).
+    if spec.ci_telescopes:
+        # Σ hifp over the year's pool-B claims telescopes to min(cum raw, cap).
+        t = t.mutate(ci_cum=t.ci_inscp_cum - ibis.least(t.basic_cum_b, t.basic_cap))
+    else:
+        w2 = ibis.window(
+            group_by=[t.psn_no, t.year], order_by=[t.setl_time, t.setl_id], rows=(None, 0)
+        )
+        t = t.mutate(ci_cum=t.ci_base.sum().over(w2))
+    ci_names = [
+        "ci_ded",
+        "ci_poor_ded",
+        "ci_bump",
+        "ci_cap",
+        "maf_limit",
+        *[f"ci_t{k}" for k in range(spec.n_bands)],
+        *[f"ci_r{k}" for k in range(spec.n_bands)],
+    ]
+    t = t.mutate(**{n: par(t, n) for n in ci_names})
+    t = t.mutate(
+        ci_f_after=_ci_f(t.ci_cum, t, spec, t.poor),
+        ci_f_before=_ci_f(t.ci_cum - t.ci_base, t, spec, t.poor),
+    )
     t = t.mutate(
         hifmi=ibis.cases(
-            (in_ci, _capped(t.ci_f_after, t.ci_f_after - t.ci_f_before, t.ci_cap)), else_=zero
+            (t.in_ci, _capped(t.ci_f_after, t.ci_f_after - t.ci_f_before, t.ci_cap)), else_=zero
         )
     )
 
-    # Pass 3: medical assistance, a ratio by identity category, capped per person-year.
-    cat = t.psn_idet_type.fill_null("")
-    rate = (
-        ibis.cases(
-            *[(cat == name, t[f"maf_r{k}"]) for k, name in enumerate(spec.maf_categories)], else_=0
-        )
-        if spec.maf_categories
-        else zero
-    )
-    in_maf = (t.kind != "R") & _one_of(t.med_type, spec.maf_types)
-    t = t.mutate(maf_rate=ibis.cases((in_maf, rate), else_=zero).cast("int64"))
+    # Pass 3: medical assistance, only for claims with a non-zero ratio (a small sort).
     t = t.mutate(maf_base=ibis.cases((t.maf_rate > 0, t.inscp - t.hifp - t.hifmi), else_=zero))
     t = t.mutate(maf_raw=round_ppm(_clip0(t.maf_base) * t.maf_rate))
     m = t.filter(t.maf_rate > 0).select(
@@ -187,6 +251,9 @@ def settle_chain(claims: ir.Table, periods: ir.Table, starts: list, spec: ChainS
     t = t.mutate(maf=t.maf.fill_null(0), maf_cum=t.maf_cum.fill_null(0))
     t = t.mutate(psn=t.total - t.hifp - t.hifmi - t.maf)
 
+    big = ibis.literal(NO_CAP, "int64")
+    # Trace columns stay integer fen: converting 20 columns to DECIMAL costs more than the
+    # whole window pass; only the four payments are money columns.
     return t.select(
         "setl_id",
         "psn_no",
@@ -196,30 +263,24 @@ def settle_chain(claims: ir.Table, periods: ir.Table, starts: list, spec: ChainS
         maf_pay=to_money(t.maf),
         psn_part_amt=to_money(t.psn),
         kind=t.kind,
-        policy_from=t.p_start,
-        deductible=to_money(t.deductible),
+        policy_from=par(t, "p_start", "date"),
+        deductible_fen=t.deductible,
         ratio_ppm=t.ratio,
-        basic_raw=to_money(t.basic_raw),
-        basic_cum=to_money(
-            ibis.cases(
-                (t.pool == "B", t.basic_cum_b), (t.pool == "G", t.basic_cum_g), else_=t.basic_raw
-            )
+        basic_raw_fen=t.basic_raw,
+        basic_cum_fen=ibis.cases(
+            (t.pool == "B", t.basic_cum_b), (t.pool == "G", t.basic_cum_g), else_=t.basic_raw
         ),
-        basic_cap=to_money(
-            ibis.cases(
-                (t.pool == "B", t.basic_cap),
-                (t.pool == "G", t.gen_limit),
-                else_=ibis.literal(NO_CAP, "int64"),
-            )
+        basic_cap_fen=ibis.cases(
+            (t.pool == "B", t.basic_cap), (t.pool == "G", t.gen_limit), else_=big
         ),
-        ci_base=to_money(t.ci_base),
-        ci_cum=to_money(t.ci_cum),
+        ci_base_fen=t.ci_base,
+        ci_cum_fen=t.ci_cum,
         poor=t.poor,
-        ci_f_before=to_money(t.ci_f_before),
-        ci_f_after=to_money(t.ci_f_after),
+        ci_f_before_fen=t.ci_f_before,
+        ci_f_after_fen=t.ci_f_after,
         maf_rate_ppm=t.maf_rate,
-        maf_base=to_money(t.maf_base),
-        maf_raw=to_money(t.maf_raw),
-        maf_cum=to_money(t.maf_cum),
-        maf_limit=to_money(t.maf_limit),
+        maf_base_fen=t.maf_base,
+        maf_raw_fen=t.maf_raw,
+        maf_cum_fen=t.maf_cum,
+        maf_limit_fen=t.maf_limit,
     )

@@ -19,8 +19,16 @@ def _cap(v: Decimal) -> str:
     return "不设限额" if v >= NONE else f"{v:,}"
 
 
-def explain_row(r: dict[str, Any], claim: dict[str, Any] | None = None) -> str:
+def _yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def explain_row(row: dict[str, Any], claim: dict[str, Any] | None = None) -> str:
     claim = claim or {}
+    r = {
+        k[: -len("_fen")] if k.endswith("_fen") else k: _yuan(v) if k.endswith("_fen") else v
+        for k, v in row.items()
+    }
     lines = [
         f"结算单 {r['setl_id']}(人员 {r['psn_no']},{r['year']} 年度;"
         f"政策时期自 {r['policy_from']} 起)"

@@ -47,8 +47,7 @@ def policy_errors(
 ) -> ir.Table:
     """Rows the policy cannot settle, in the error shape of ingest (row, column, value, reason)."""
     pid = period_id(t.setl_time.date(), starts)
-    valid = periods.mutate(pid=ibis.row_number().over(order_by=periods.p_start).cast("int64"))
-    valid = valid.filter(valid.p_valid).select(ok_pid="pid")
+    valid = periods.filter(periods.p_valid).select(ok_pid="pid")
     first = starts[0].isoformat() if starts else "?"
     x = t.mutate(_pid=pid)
     x = x.left_join(valid, x._pid == valid.ok_pid)

@@ -7,6 +7,7 @@ DuckDB and PySpark; the one rounding rule (half-up) is ``(x + 500_000) // 1_000_
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -52,6 +53,9 @@ class ChainSpec:
     poor_categories: tuple[str, ...]
     maf_categories: tuple[str, ...]
     n_bands: int
+    #: The critical-illness claims are exactly the basic pool that shares one cap, and the cap
+    #: only changes on 1 January: then Σ hifp telescopes and one sort settles everything.
+    ci_telescopes: bool = False
 
 
 #: Parameters a period needs, with how each is flattened.
@@ -103,10 +107,15 @@ def build_periods(policy: Policy) -> tuple[ChainSpec, pa.Table]:
             "结算引擎要求这些分类在各时期保持一致"
         )
     spec = next(iter(specs))
+    cap = policy.parameters.get("basic.annual_cap")
+    cap_on_new_year = cap is None or all((d.start.month, d.start.day) == (1, 1) for d in cap.values)
+    same_claims = set(spec.ci_types) == set(spec.inpatient_types + spec.chronic_types)
+    spec = dataclasses.replace(spec, ci_telescopes=cap_on_new_year and same_claims)
     columns = sorted(
         {k for r in valid for k in r if k not in ("p_start", "p_end", "p_valid", "p_missing")}
     )
     table = {
+        "pid": pa.array(range(len(rows)), pa.int64()),
         "p_start": pa.array([r["p_start"] for r in rows], pa.date32()),
         "p_end": pa.array([r["p_end"] for r in rows], pa.date32()),
         "p_valid": pa.array([r["p_valid"] for r in rows], pa.bool_()),
@@ -152,3 +161,10 @@ def _period(policy: Policy, on: date) -> tuple[ChainSpec, dict[str, int]]:
     v["maf_limit"] = fen(_val(policy, "medical_assistance.annual_limit", on))
     v["ret_ratio"] = ppm(_val(policy, "retired_cadre.ratio", on))
     return spec, v
+
+
+def chain_periods(periods: pa.Table) -> pa.Table:
+    """The periods the chain may join to: valid ones only, numbers only (no NULLs, which some
+    engines' Arrow import turns into floats)."""
+    valid = periods.filter(periods.column("p_valid"))
+    return valid.drop_columns(["p_valid", "p_missing"])

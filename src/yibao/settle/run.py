@@ -15,7 +15,7 @@ from yibao.ingest.validate import ROW
 from yibao.policy import Policy, load_policy
 from yibao.settle.chain import settle_chain
 from yibao.settle.inputs import policy_errors, read_claims_file
-from yibao.settle.params import build_periods
+from yibao.settle.params import build_periods, chain_periods
 
 CLAIM_COLUMNS = (
     "setl_id",
@@ -48,8 +48,7 @@ def _run_chain(typed: pa.Table, policy: Policy, engine: str) -> pa.Table:
     starts = periods.column("p_start").to_pylist()
     con = connect_engine(engine)  # type: ignore[arg-type]
     claims = con.create_table("yibao_settle_claims", typed, overwrite=True)
-    per = con.create_table("yibao_settle_periods", periods, overwrite=True)
-    expr = settle_chain(claims, per, starts, spec)
+    expr = settle_chain(claims, chain_periods(periods), starts, spec)
     out = con.to_pyarrow(expr)
     order = {k: i for i, k in enumerate(typed.column("setl_id").to_pylist())}
     idx = sorted(range(out.num_rows), key=lambda i: order[out.column("setl_id")[i].as_py()])
@@ -137,7 +136,7 @@ def settle_workspace(
     if outcome.errors:
         return outcome
     if engine == "duckdb":
-        expr = settle_chain(src, duck.table("_periods"), starts, spec)
+        expr = settle_chain(src, chain_periods(periods), starts, spec)
         sql = ibis.to_sql(expr, dialect="duckdb")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _settled AS {sql}")
     else:
@@ -147,8 +146,9 @@ def settle_workspace(
             f"{', '.join(CLAIM_COLUMNS)} FROM _settle_in"
         )
         expose_to_spark(ws, spark, ["_settle_src"])
-        per = spark.create_table("yibao_settle_periods", periods, overwrite=True)
-        result = spark.to_pyarrow(settle_chain(spark.table("_settle_src"), per, starts, spec))
+        result = spark.to_pyarrow(
+            settle_chain(spark.table("_settle_src"), chain_periods(periods), starts, spec)
+        )
         con.register("_settled_arrow", result)
         con.execute("CREATE OR REPLACE TEMP TABLE _settled AS SELECT * FROM _settled_arrow")
     _store(ws, year, policy.name)
