@@ -106,13 +106,17 @@ class _Params:
         )
 
 
-def settle_chain(claims: ir.Table, periods: pa.Table, starts: list, spec: ChainSpec) -> ir.Table:
+def settle_chain(
+    claims: ir.Table, periods: pa.Table, starts: list, spec: ChainSpec, *, trace: bool = True
+) -> ir.Table:
     """Settled claims with trace columns.
 
     ``claims`` must be valid (see settle.inputs); ``periods`` is ``params.chain_periods(...)``
     and ``starts`` the start dates of *all* periods, so that ids line up.  When the
     critical-illness base telescopes (``spec.ci_telescopes``) the whole chain sorts the claims
     once; otherwise the base needs a second pass.
+    ``trace=False`` returns only the payments and keeps
+    the trace-only columns out of the sort.
     """
     c = claims.mutate(
         year=claims.setl_time.year().cast("int32"),
@@ -188,6 +192,8 @@ def settle_chain(claims: ir.Table, periods: pa.Table, starts: list, spec: ChainS
         maf_rate=ibis.cases((in_maf, maf_rate), else_=zero).cast("int64"),
     )
     t = t.mutate(basic_raw=round_ppm(_clip0(t.inscp - t.deductible) * t.ratio))
+    if not trace:
+        t = t.drop("deductible", "ratio")
 
     # Pass 1: basic fund (and, when it telescopes, the critical-illness base) in one sort.
     w = ibis.window(group_by=[t.psn_no, t.year], order_by=[t.setl_time, t.setl_id], rows=(None, 0))
@@ -251,6 +257,14 @@ def settle_chain(claims: ir.Table, periods: pa.Table, starts: list, spec: ChainS
     t = t.mutate(maf=t.maf.fill_null(0), maf_cum=t.maf_cum.fill_null(0))
     t = t.mutate(psn=t.total - t.hifp - t.hifmi - t.maf)
 
+    payments = {
+        "hifp_pay": to_money(t.hifp),
+        "hifmi_pay": to_money(t.hifmi),
+        "maf_pay": to_money(t.maf),
+        "psn_part_amt": to_money(t.psn),
+    }
+    if not trace:
+        return t.select("setl_id", "psn_no", "year", **payments)
     big = ibis.literal(NO_CAP, "int64")
     # Trace columns stay integer fen: converting 20 columns to DECIMAL costs more than the
     # whole window pass; only the four payments are money columns.
@@ -258,10 +272,7 @@ def settle_chain(claims: ir.Table, periods: pa.Table, starts: list, spec: ChainS
         "setl_id",
         "psn_no",
         "year",
-        hifp_pay=to_money(t.hifp),
-        hifmi_pay=to_money(t.hifmi),
-        maf_pay=to_money(t.maf),
-        psn_part_amt=to_money(t.psn),
+        **payments,
         kind=t.kind,
         policy_from=par(t, "p_start", "date"),
         deductible_fen=t.deductible,
