@@ -45,16 +45,20 @@ def persons() -> list[dict]:
     for i in range(30):
         birth = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 80 * 365))
         male = rng.random() < 0.5
-        rows.append({
-            "人员编号": f"43092100{i + 1:04d}",
-            "身份证号": random_valid_id(rng, "430921", birth, male),
-            "姓名": rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if i % 3 else ""),
-            "性别": "男" if male else "女",
-            "出生日期": birth.isoformat(),
-            "户籍区划代码": "430921",
-            "家庭编号": f"HH{(i // 2) + 1:04d}",
-            "人员身份类别": IDET[i],
-        })
+        rows.append(
+            {
+                "人员编号": f"43092100{i + 1:04d}",
+                "身份证号": random_valid_id(rng, "430921", birth, male),
+                "姓名": rng.choice(SURNAMES)
+                + rng.choice(GIVEN)
+                + (rng.choice(GIVEN) if i % 3 else ""),
+                "性别": "男" if male else "女",
+                "出生日期": birth.isoformat(),
+                "户籍区划代码": "430921",
+                "家庭编号": f"HH{(i // 2) + 1:04d}",
+                "人员身份类别": IDET[i],
+            }
+        )
     # Two bad rows: a wrong check character and an impossible birth date.
     bad = dict(rows[5], 人员编号="430921009901")
     bad["身份证号"] = bad["身份证号"][:-1] + ("0" if bad["身份证号"][-1] != "0" else "1")
@@ -69,8 +73,12 @@ def settle(claims: list[dict], idet: dict[str, str]) -> None:
     cum_out: dict[str, Decimal] = {}
     cum_ci: dict[str, Decimal] = {}
     cum_maf: dict[str, Decimal] = {}
-    scale = [(D(0), D("0.60")), (D(50000), D("0.65")), (D(100000), D("0.75")),
-             (D(200000), D("0.85"))]
+    scale = [
+        (D(0), D("0.60")),
+        (D(50000), D("0.65")),
+        (D(100000), D("0.75")),
+        (D(200000), D("0.85")),
+    ]
 
     def f_ci(c: Decimal, ded: Decimal, bump: Decimal) -> Decimal:
         total = D(0)
@@ -86,7 +94,9 @@ def settle(claims: list[dict], idet: dict[str, str]) -> None:
         p, inscp, mt = c["psn_no"], D(c["inscp_scp_amt"]), c["med_type"]
         if mt == "21":
             lv = c["hi_setl_lv"]
-            ded = D(1000) if c["offsite_flag"] == "1" else {"1": D(200), "2": D(500), "3": D(800)}[lv]
+            ded = (
+                D(1000) if c["offsite_flag"] == "1" else {"1": D(200), "2": D(500), "3": D(800)}[lv]
+            )
             ratio = {"1": D("0.90"), "2": D("0.80"), "3": D("0.65")}[lv]
             ratio -= D("0.10") if c["offsite_flag"] == "1" else 0
             raw = r2(max(D(0), inscp - ded) * ratio)
@@ -111,7 +121,8 @@ def settle(claims: list[dict], idet: dict[str, str]) -> None:
             hifmi = r2(f_ci(b0 + base, ded, bump)) - r2(f_ci(b0, ded, bump))
             cum_ci[p] = b0 + base
             rate = {"特困人员": D("0.90"), "低保对象": D("0.75"), "返贫致贫人口": D("0.60")}.get(
-                idet[p], D(0))
+                idet[p], D(0)
+            )
             raw_m = r2((inscp - hifp - hifmi) * rate)
             m0 = cum_maf.get(p, D(0))
             maf = min(m0 + raw_m, D(60000)) - min(m0, D(60000))
@@ -131,28 +142,48 @@ def claims(people: list[dict]) -> list[dict]:
         if kind == "21":
             h = rng.choices(HOSPITALS, [4, 2, 3, 2, 1])[0]
             days = rng.randint(3, 15)
-            adm = datetime(2021, 1, 1, 8) + timedelta(days=rng.randrange(0, 340), hours=rng.randint(0, 10))
+            adm = datetime(2021, 1, 1, 8) + timedelta(
+                days=rng.randrange(0, 340), hours=rng.randint(0, 10)
+            )
             dscg = adm + timedelta(days=days, hours=2)
             mean = {"1": 3600, "2": 6600, "3": 12000}[h[2]]
             total = r2(D(str(round(rng.lognormvariate(0, 0.6) * mean, 2))))
         else:
             h = rng.choice(HOSPITALS[:3])
-            adm = datetime(2021, 1, 1, 9) + timedelta(days=rng.randrange(0, 360), minutes=rng.randint(0, 600))
+            adm = datetime(2021, 1, 1, 9) + timedelta(
+                days=rng.randrange(0, 360), minutes=rng.randint(0, 600)
+            )
             dscg = adm + timedelta(minutes=30)
-            total = r2(D(str(round(rng.lognormvariate(0, 0.5) * (400 if kind == "14" else 120), 2))))
+            total = r2(
+                D(str(round(rng.lognormvariate(0, 0.5) * (400 if kind == "14" else 120), 2)))
+            )
         inscp = r2(total * D(str(rng.choice(["0.78", "0.85", "0.9", "0.95"]))))
-        rows.append({
-            "setl_id": f"S2021{i + 1:06d}", "mdtrt_id": f"M2021{i + 1:06d}", "psn_no": p["人员编号"],
-            "certno": p["身份证号"], "insutype": "390", "med_type": kind, "fixmedins_code": h[0],
-            "hi_setl_lv": h[2], "offsite_flag": "1" if h[3][:4] != "4309" else "0",
-            "psn_idet_type": p["人员身份类别"], "adm_time": adm.strftime("%Y-%m-%d %H:%M:%S"),
-            "dscg_time": dscg.strftime("%Y-%m-%d %H:%M:%S"),
-            "setl_time": dscg.strftime("%Y-%m-%d %H:%M:%S"),
-            "dise_codg": rng.choice(DIAGNOSES),
-            "act_ipt_days": str((dscg - adm).days) if kind == "21" else "0",
-            "medfee_sumamt": total, "inscp_scp_amt": inscp,
-        })
+        rows.append(
+            {
+                "setl_id": f"S2021{i + 1:06d}",
+                "mdtrt_id": f"M2021{i + 1:06d}",
+                "psn_no": p["人员编号"],
+                "certno": p["身份证号"],
+                "insutype": "390",
+                "med_type": kind,
+                "fixmedins_code": h[0],
+                "hi_setl_lv": h[2],
+                "offsite_flag": "1" if h[3][:4] != "4309" else "0",
+                "psn_idet_type": p["人员身份类别"],
+                "adm_time": adm.strftime("%Y-%m-%d %H:%M:%S"),
+                "dscg_time": dscg.strftime("%Y-%m-%d %H:%M:%S"),
+                "setl_time": dscg.strftime("%Y-%m-%d %H:%M:%S"),
+                "dise_codg": rng.choice(DIAGNOSES),
+                "act_ipt_days": str((dscg - adm).days) if kind == "21" else "0",
+                "medfee_sumamt": total,
+                "inscp_scp_amt": inscp,
+            }
+        )
     settle(rows, {p["人员编号"]: p["人员身份类别"] for p in good})
+    # One recorded payment that does not follow the policy: 统筹 10.00 too high (the kind of
+    # error `yibao settle WORKSPACE --year 2021` must find).
+    rows[10]["hifp_pay"] += D("10.00")
+    rows[10]["psn_part_amt"] -= D("10.00")
     # Bad rows for the demo's quarantine: inscp above total, unknown 医疗类别, negative amount,
     # and a duplicate 结算ID.
     bad1 = dict(rows[0], setl_id="S2021900001")
@@ -163,14 +194,29 @@ def claims(people: list[dict]) -> list[dict]:
     return rows
 
 
-LABELS = {"setl_id": "结算ID", "mdtrt_id": "就诊ID", "psn_no": "人员编号", "certno": "证件号码",
-          "insutype": "险种类型", "med_type": "医疗类别", "fixmedins_code": "定点医药机构编号",
-          "hi_setl_lv": "医保结算等级", "offsite_flag": "异地就医标志",
-          "psn_idet_type": "人员身份类别", "adm_time": "入院时间", "dscg_time": "出院时间",
-          "setl_time": "结算时间", "dise_codg": "主诊断编码", "act_ipt_days": "实际住院天数",
-          "medfee_sumamt": "医疗费总额", "inscp_scp_amt": "符合政策范围金额",
-          "hifp_pay": "基本医疗保险统筹基金支出", "hifmi_pay": "居民大病保险资金支出",
-          "maf_pay": "医疗救助基金支出", "psn_part_amt": "个人负担总金额"}
+LABELS = {
+    "setl_id": "结算ID",
+    "mdtrt_id": "就诊ID",
+    "psn_no": "人员编号",
+    "certno": "证件号码",
+    "insutype": "险种类型",
+    "med_type": "医疗类别",
+    "fixmedins_code": "定点医药机构编号",
+    "hi_setl_lv": "医保结算等级",
+    "offsite_flag": "异地就医标志",
+    "psn_idet_type": "人员身份类别",
+    "adm_time": "入院时间",
+    "dscg_time": "出院时间",
+    "setl_time": "结算时间",
+    "dise_codg": "主诊断编码",
+    "act_ipt_days": "实际住院天数",
+    "medfee_sumamt": "医疗费总额",
+    "inscp_scp_amt": "符合政策范围金额",
+    "hifp_pay": "基本医疗保险统筹基金支出",
+    "hifmi_pay": "居民大病保险资金支出",
+    "maf_pay": "医疗救助基金支出",
+    "psn_part_amt": "个人负担总金额",
+}
 
 
 def write(name: str, rows: list[dict], encoding: str) -> None:
@@ -182,21 +228,56 @@ def write(name: str, rows: list[dict], encoding: str) -> None:
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
-    write("regions.csv", [
-        {"行政区划代码": "430921", "行政区划名称": "南县", "上级区划代码": "430900", "区划级别": "县级",
-         "县市区分类": "一类", "户籍人口": "32", "常住人口": "31"}], "utf-8")
-    write("institutions.csv", [
-        {"定点医药机构编号": c, "定点医药机构名称": n, "医院等级": lv, "所在区划代码": a, "机构类型": "医院"}
-        for c, n, lv, a in HOSPITALS], "utf-8")
+    write(
+        "regions.csv",
+        [
+            {
+                "行政区划代码": "430921",
+                "行政区划名称": "南县",
+                "上级区划代码": "430900",
+                "区划级别": "县级",
+                "县市区分类": "一类",
+                "户籍人口": "32",
+                "常住人口": "31",
+            }
+        ],
+        "utf-8",
+    )
+    write(
+        "institutions.csv",
+        [
+            {
+                "定点医药机构编号": c,
+                "定点医药机构名称": n,
+                "医院等级": lv,
+                "所在区划代码": a,
+                "机构类型": "医院",
+            }
+            for c, n, lv, a in HOSPITALS
+        ],
+        "utf-8",
+    )
     people = persons()
     write("persons_gbk.csv", people, "gbk")
-    write("enrolments.csv", [
-        {"psn_no": p["人员编号"], "year": "2021", "insutype": "390", "insu_admdvs": "430921",
-         "psn_idet_type": p["人员身份类别"], "contribution": "320.00" if p["人员身份类别"] == "普通人员"
-         else "0.00", "subsidised_amt": "0.00" if p["人员身份类别"] == "普通人员" else "320.00",
-         "paid_by": "个人" if p["人员身份类别"] == "普通人员" else (
-             "医疗救助" if p["人员身份类别"] == "特困人员" else "部分资助")}
-        for p in people[:30]], "utf-8")
+    write(
+        "enrolments.csv",
+        [
+            {
+                "psn_no": p["人员编号"],
+                "year": "2021",
+                "insutype": "390",
+                "insu_admdvs": "430921",
+                "psn_idet_type": p["人员身份类别"],
+                "contribution": "320.00" if p["人员身份类别"] == "普通人员" else "0.00",
+                "subsidised_amt": "0.00" if p["人员身份类别"] == "普通人员" else "320.00",
+                "paid_by": "个人"
+                if p["人员身份类别"] == "普通人员"
+                else ("医疗救助" if p["人员身份类别"] == "特困人员" else "部分资助"),
+            }
+            for p in people[:30]
+        ],
+        "utf-8",
+    )
     rows = claims(people)
     write("claims_gbk.csv", [{LABELS[k]: str(v) for k, v in r.items()} for r in rows], "gbk")
 

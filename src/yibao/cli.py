@@ -260,11 +260,13 @@ def bench_ingest(
 def bench_settle_cmd(
     claims: Annotated[int, typer.Option("--claims", help="生成并结算的结算单数")] = 1_000_000,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    repeat: Annotated[int, typer.Option(help="每项重复次数,报告中位数")] = 3,
+    memory_limit: Annotated[str, typer.Option(help="DuckDB 内存上限")] = "3GB",
 ) -> None:
     """测量一站式结算链的速度(与单次扫描、单次窗口计算对比) / settle benchmark."""
     from yibao.bench import bench_settle
 
-    res = bench_settle(claims)
+    res = bench_settle(claims, memory_limit=memory_limit, repeat=repeat)
     if as_json:
         print(json.dumps(res, ensure_ascii=False))
     else:

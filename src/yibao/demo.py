@@ -24,6 +24,7 @@ from yibao.money import wan
 from yibao.policy import load_policy
 from yibao.policy.render import policy_json
 from yibao.privacy import mask_value
+from yibao.settle.run import discrepancy_summary, settle_workspace
 
 #: Load order: reference tables first, so that later checks can rely on them.
 SAMPLE_FILES = (
@@ -79,12 +80,20 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
         for r in results:
             console.print(f"  {r.message}")
         policy = load_policy(ws.config["policy"])
+        console.print("结算复核:按政策重算 2021 年度结算单 …")
+        outcome = settle_workspace(ws, 2021)
+        if not outcome.ok:
+            for e in outcome.errors[:20]:
+                console.print(f"  [red]{e['setl_id']} {e['column']}: {e['reason']}[/red]")
+            return 2
+        by_hosp, by_fund = discrepancy_summary(ws, 2021)
         (reports / "policy-in-force.json").write_text(
             json.dumps(policy_json(policy, date(2021, 12, 31)), ensure_ascii=False, indent=2),
             encoding="utf-8",
         )
         summary = claims_summary(ws)
         text = render_report(ws, results, summary, policy.label)
+        text += render_settle_section(ws, outcome.result.num_rows, by_hosp, by_fund)
         (reports / "导入与数据质量报告.md").write_text(text, encoding="utf-8")
     secs = time.perf_counter() - started
     console.print(f"[green]演示完成[/green]: 工作区 {out_dir},报告 {reports}(用时 {secs:.1f} 秒)")
@@ -193,5 +202,45 @@ def render_report(ws: Workspace, results: list, summary: list[dict], policy_labe
                 f"- {label}:各类别万元数之和 {parts} 与合计 {wan(totals[k])} 相差 "
                 f"{parts - wan(totals[k])} 万元,系各项分别四舍五入所致;元金额精确相加。"
             )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def render_settle_section(
+    ws: Workspace, settled: int, by_hosp: list[tuple], by_fund: list[tuple]
+) -> str:
+    """Section four: recorded fund payments against the re-settlement under the policy."""
+    lines = [
+        "## 四、结算复核(按政策重算与记录的基金支付比较)",
+        "",
+        f"复核结算单 {settled} 张。差额 = 记录值 − 复核值。",
+        "",
+        "| 基金 | 不一致张数 | 不一致单的记录合计 | 不一致单的复核合计 | 差额 |",
+        "|---|---|---|---|---|",
+    ]
+    for label, n, rec, comp, diff in by_fund:
+        lines.append(f"| {label} | {n} | {rec:,} | {comp:,} | {diff:,} |")
+    if by_hosp:
+        lines += [
+            "",
+            "| 定点医药机构 | 不一致张数 | 统筹差额 | 大病差额 | 救助差额 |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [f"| {code} | {n} | {d1:,} | {d2:,} | {d3:,} |" for code, n, d1, d2, d3 in by_hosp]
+    rows = ws.con.execute(
+        "SELECT setl_id, fixmedins_code, recorded_hifp_pay, computed_hifp_pay, "
+        "recorded_hifmi_pay, computed_hifmi_pay, recorded_maf_pay, computed_maf_pay "
+        "FROM settle_discrepancies WHERE year = 2021 ORDER BY setl_id LIMIT 50"
+    ).fetchall()
+    if rows:
+        lines += [
+            "",
+            "明细(前 50 张;`yibao settle WORKSPACE --explain 结算ID` 可查看计算过程):",
+            "",
+            "| 结算ID | 机构 | 统筹 记录/复核 | 大病 记录/复核 | 救助 记录/复核 |",
+            "|---|---|---|---|---|",
+        ]
+        for sid, code, r1, c1, r2, c2, r3, c3 in rows:
+            lines.append(f"| {sid} | {code} | {r1}/{c1} | {r2}/{c2} | {r3}/{c3} |")
     lines.append("")
     return "\n".join(lines)

@@ -125,18 +125,20 @@ def test_workspace_mode_finds_exactly_the_claims_whose_recorded_payments_differ(
     assert runner.invoke(app, ["ingest", str(ws), str(good), "--table", "claims"]).exit_code == 0
     res = runner.invoke(app, ["settle", str(ws), "--year", "2021"])
     assert res.exit_code == 0, res.output
-    assert "不一致的 2 张" in res.output and "20.00" in res.output
+    # The sample itself plants one wrong payment (S2021000011, 统筹 10.00 too high).
+    expected = sorted([*tampered, "S2021000011"])
+    assert "不一致的 3 张" in res.output and "30.00" in res.output
     from yibao.engine import Workspace
 
     with Workspace.open(ws) as w:
         got = w.con.execute(
             "SELECT setl_id, diff_hifp_pay FROM settle_discrepancies ORDER BY 1"
         ).fetchall()
-        assert got == [(sid, Decimal("10.00")) for sid in sorted(tampered)]
+        assert got == [(sid, Decimal("10.00")) for sid in expected]
         assert w.count("settlements") == 80
     # Re-running replaces the year's results instead of adding to them.
     assert runner.invoke(app, ["settle", str(ws), "--year", "2021"]).exit_code == 0
     with Workspace.open(ws) as w:
-        assert w.count("settlements") == 80 and w.count("settle_discrepancies") == 2
+        assert w.count("settlements") == 80 and w.count("settle_discrepancies") == 3
     res = runner.invoke(app, ["settle", str(ws), "--explain", tampered[0]])
     assert res.exit_code == 0 and "基本医保统筹基金" in res.output

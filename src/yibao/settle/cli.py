@@ -129,7 +129,12 @@ def _workspace_mode(
             f"记录的基金支付与复核结果不一致的 {n_diff} 张(见表 settle_discrepancies)"
         )
         t = RichTable(
-            "基金", "不一致张数", "记录合计", "复核合计", "差额(记录−复核)", title="按基金"
+            "基金",
+            "不一致张数",
+            "不一致单记录合计",
+            "不一致单复核合计",
+            "差额(记录−复核)",
+            title="按基金",
         )
         for label, cnt, rec, comp, diff in by_fund:
             t.add_row(label, str(cnt), f"{rec:,}", f"{comp:,}", f"{diff:,}")
