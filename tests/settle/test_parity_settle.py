@@ -19,3 +19,35 @@ def test_duckdb_and_pyspark_agree_to_the_fen():
         s = spark[sid]
         for f in ("hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt", "ci_cum_fen", "maf_cum_fen"):
             assert d[f] == s[f], (sid, f, d[f], s[f])
+
+
+def test_workspace_settlement_is_the_same_on_both_engines(tmp_path):
+    from typer.testing import CliRunner
+
+    from yibao.cli import app
+    from yibao.demo import sample_dir
+    from yibao.engine import Workspace
+
+    runner = CliRunner()
+    ws = tmp_path / "ws"
+    src = sample_dir()
+    assert (
+        runner.invoke(
+            app, ["ingest", str(ws), str(src / "claims_gbk.csv"), "--table", "claims"]
+        ).exit_code
+        == 1
+    )  # bad rows quarantined
+    results = {}
+    for engine in ("duckdb", "pyspark"):
+        res = runner.invoke(app, ["settle", str(ws), "--year", "2021", "--engine", engine])
+        assert res.exit_code == 0, res.output
+        with Workspace.open(ws) as w:
+            results[engine] = (
+                w.con.execute(
+                    "SELECT setl_id, hifp_pay, hifmi_pay, maf_pay, psn_part_amt "
+                    "FROM settlements ORDER BY 1"
+                ).fetchall(),
+                w.con.execute("SELECT * FROM settle_discrepancies ORDER BY 1").fetchall(),
+            )
+    assert results["duckdb"] == results["pyspark"]
+    assert len(results["duckdb"][0]) == 80 and len(results["duckdb"][1]) == 1

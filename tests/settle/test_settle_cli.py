@@ -136,6 +136,11 @@ def test_workspace_mode_finds_exactly_the_claims_whose_recorded_payments_differ(
         ).fetchall()
         assert got == [(sid, Decimal("10.00")) for sid in expected]
         assert w.count("settlements") == 80
+        summary = w.con.execute(
+            "SELECT fund, sum(claims), sum(diff) FROM "
+            "settle_discrepancy_summary GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert summary == [("基本医保统筹基金", 3, Decimal("30.00"))]
     # Re-running replaces the year's results instead of adding to them.
     assert runner.invoke(app, ["settle", str(ws), "--year", "2021"]).exit_code == 0
     with Workspace.open(ws) as w:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import tempfile
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import ibis
@@ -74,10 +73,9 @@ def expose_to_spark(ws: Workspace, backend: BaseBackend, tables: list[str]) -> N
     out = ws.path / "parquet"
     out.mkdir(exist_ok=True)
     for name in tables:
-        target = out / f"{name}.parquet"
+        # Spark ignores files whose names start with "_" or ".", so never name one that way.
+        target = (
+            out / f"t{name}.parquet" if name.startswith(("_", ".")) else out / f"{name}.parquet"
+        )
         ws.con.execute(f"COPY {name} TO '{target}' (FORMAT parquet)")
         backend.read_parquet(str(target), table_name=name)
-
-
-def parquet_path(ws: Workspace, name: str) -> Path:
-    return ws.path / "parquet" / f"{name}.parquet"

@@ -190,6 +190,19 @@ def _store(ws, year: int, policy_name: str) -> None:  # noqa: ANN001
             f"s.psn_no, c.med_type, {diffs} FROM _settled s JOIN claims c USING (setl_id) "
             f"WHERE {differs}"
         )
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS settle_discrepancy_summary (year INTEGER, "
+            "fixmedins_code VARCHAR, fund VARCHAR, claims BIGINT, recorded DECIMAL(18,2), "
+            "computed DECIMAL(18,2), diff DECIMAL(18,2))"
+        )
+        con.execute(f"DELETE FROM settle_discrepancy_summary WHERE year = {int(year)}")
+        for f, label in FUNDS[:3]:
+            con.execute(
+                f"INSERT INTO settle_discrepancy_summary SELECT year, fixmedins_code, '{label}', "
+                f"count(*), sum(recorded_{f}), sum(computed_{f}), sum(diff_{f}) "
+                f"FROM settle_discrepancies WHERE year = {int(year)} AND diff_{f} <> 0 "
+                "GROUP BY year, fixmedins_code"
+            )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
