@@ -10,22 +10,11 @@ import pytest
 import yaml
 
 from yibao.policy.loader import PRESET_DIR
-from yibao.settle.run import settle_file
+from yibao.settle.run import CLAIM_COLUMNS, settle_file
 
 CASE_FILES = sorted((PRESET_DIR / "tests").glob("*.yaml"))
 DEFAULTS = {"insutype": "390", "offsite_flag": "0", "psn_idet_type": "普通人员", "hi_setl_lv": ""}
-COLUMNS = [
-    "setl_id",
-    "psn_no",
-    "insutype",
-    "med_type",
-    "hi_setl_lv",
-    "offsite_flag",
-    "psn_idet_type",
-    "setl_time",
-    "medfee_sumamt",
-    "inscp_scp_amt",
-]
+COLUMNS = list(CLAIM_COLUMNS)
 
 
 def _cases() -> list:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
 from rich.console import Console
 from rich.table import Table as RichTable
 
@@ -27,14 +28,14 @@ def _print_errors(errors: list[dict], err: Console, source: str) -> None:
         err.print(f"  …… 另有 {len(errors) - MAX_ERRORS_SHOWN} 处")
 
 
-def _write_csv(result, path: Path) -> None:  # noqa: ANN001
+def _write_csv(result: pa.Table, path: Path) -> None:
+    """Payments first, then the trace; DuckDB writes DECIMAL(18,2) with its two places."""
     cols = list(OUTPUT_HEAD) + [c for c in result.column_names if c not in OUTPUT_HEAD]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(cols)
-        data = [result.column(c).to_pylist() for c in cols]
-        for row in zip(*data, strict=True):
-            w.writerow(["" if v is None else v for v in row])
+    con = duckdb.connect()
+    con.register("_result", result)
+    target = str(path).replace("'", "''")
+    con.execute(f"COPY (SELECT {', '.join(cols)} FROM _result) TO '{target}' (HEADER)")
+    con.close()
 
 
 def run_settle(

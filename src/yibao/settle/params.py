@@ -71,7 +71,32 @@ CATEGORICAL = {
 }
 
 
+#: Valued parameters the chain reads (besides the categorical ones).
+VALUED = {
+    "basic.annual_cap",
+    "basic.chronic_outpatient.deductible",
+    "basic.chronic_outpatient.ratio",
+    "basic.general_outpatient.annual_limit",
+    "basic.general_outpatient.deductible",
+    "basic.general_outpatient.ratio",
+    "basic.inpatient.deductible",
+    "basic.inpatient.offsite_deductible",
+    "basic.inpatient.offsite_ratio_reduction",
+    "basic.inpatient.ratio",
+    "critical_illness.annual_cap",
+    "critical_illness.deductible",
+    "critical_illness.poor_deductible",
+    "critical_illness.poor_rate_increase",
+    "critical_illness.scale",
+    "medical_assistance.annual_limit",
+    "medical_assistance.ratio",
+    "retired_cadre.ratio",
+}
+
+
 def _val(policy: Policy, name: str, on: date, optional: bool = False) -> Any:
+    if name not in VALUED and name not in CATEGORICAL.values():
+        raise AssertionError(f"{name} must be listed in VALUED")  # keeps periods honest
     p = policy.parameters.get(name)
     dv = p.at(on) if p else None
     if dv is None:
@@ -83,7 +108,12 @@ def _val(policy: Policy, name: str, on: date, optional: bool = False) -> Any:
 
 def build_periods(policy: Policy) -> tuple[ChainSpec, pa.Table]:
     """(spec, one row per period) for the settlement chain; see the module docstring."""
-    starts = policy.change_dates()
+    # Periods change only where a parameter the chain uses changes, so that "policy in force
+    # since" in the trace means something to a user.
+    used = set(CATEGORICAL.values()) | VALUED
+    starts = sorted(
+        {dv.start for name, p in policy.parameters.items() if name in used for dv in p.values}
+    )
     rows: list[dict[str, Any]] = []
     specs: dict[ChainSpec, date] = {}
     for i, start in enumerate(starts):

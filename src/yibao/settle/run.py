@@ -9,6 +9,7 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from yibao.engine.backend import connect_engine
 from yibao.ingest.validate import ROW
@@ -50,9 +51,9 @@ def _run_chain(typed: pa.Table, policy: Policy, engine: str) -> pa.Table:
     claims = con.create_table("yibao_settle_claims", typed, overwrite=True)
     expr = settle_chain(claims, chain_periods(periods), starts, spec)
     out = con.to_pyarrow(expr)
-    order = {k: i for i, k in enumerate(typed.column("setl_id").to_pylist())}
-    idx = sorted(range(out.num_rows), key=lambda i: order[out.column("setl_id")[i].as_py()])
-    return out.take(pa.array(idx, pa.int64()))
+    # Back to the input's order, vectorised in Arrow (no Python loop over claims).
+    pos = pc.index_in(out.column("setl_id"), value_set=typed.column("setl_id"))
+    return out.take(pc.sort_indices(pa.table({"pos": pos}), sort_keys=[("pos", "ascending")]))
 
 
 def settle_file(
