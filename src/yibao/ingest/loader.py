@@ -15,7 +15,7 @@ import ibis
 from yibao.engine.workspace import Workspace
 from yibao.ingest.headers import map_headers
 from yibao.ingest.readers import FileRejected, stage_file
-from yibao.ingest.validate import ROW, Refs, check, prepare
+from yibao.ingest.validate import ROW, Refs, accepted_rows, check, prepare
 from yibao.schema import get_table
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_REJECTED = 0, 1, 2
@@ -134,7 +134,8 @@ def _load(ws: Workspace, path: Path, table, digest: str, today: date) -> IngestR
     )
     _run(con, f"CREATE TEMP TABLE {stage}_err AS {ibis.to_sql(v.errors, dialect='duckdb')}")
     cols = ", ".join(f'"{c}"' for c in table.column_names)
-    typed_sql = ibis.to_sql(v.typed, dialect="duckdb")
+    typed = accepted_rows(backend.table(f"{stage}_t"), table, backend.table(f"{stage}_err"))
+    typed_sql = ibis.to_sql(typed, dialect="duckdb")
     _run(
         con,
         f"INSERT INTO {table.name} ({cols}, _load_id, _row) "

@@ -201,36 +201,61 @@ def _v(t: ir.Table, col: Column) -> ir.Value:
 def check(
     t: ir.Table, table: Table, refs: Refs, *, today: date, existing: ir.Table | None = None
 ) -> Validated:
-    """Every check over a prepared table; see the module docstring."""
+    """Every check over a prepared table; see the module docstring.
+
+    The checks of one column are one CASE giving the first failing reason, so the engine scans
+    the table once per column rather than once per check (a cell gets one reason; the row is
+    quarantined either way).  Area codes stay a separate filter: Spark allows an IN subquery
+    only there, not inside a CASE.
+    """
     errors: list[ir.Table] = []
     for col in table.columns:
         s, v = t[f"s__{col.name}"], _v(t, col)
+        checks: list[tuple[ir.BooleanValue, ir.StringValue | str]] = []
         if col.required:
-            errors.append(_error(t, s.isnull(), col.name, s, f"{col.label}为必填项,不能为空"))
+            checks.append((s.isnull(), f"{col.label}为必填项,不能为空"))
         if col.dtype != "string":
-            errors.append(
-                _error(
-                    t,
-                    s.notnull() & v.isnull(),
-                    col.name,
-                    s,
-                    f"{col.label}不是有效的{TYPE_NAMES[col.dtype]}",
-                )
+            checks.append(
+                (s.notnull() & v.isnull(), f"{col.label}不是有效的{TYPE_NAMES[col.dtype]}")
             )
         if col.codes is not None:
-            allowed = sorted(col.codes)
             shown = "、".join(
                 f"{k}({m})" if k != m and len(k) < 4 else k for k, m in col.codes.items()
             )
-            errors.append(
-                _error(
-                    t,
-                    s.notnull() & ~one_of(s, allowed),
-                    col.name,
-                    s,
+            checks.append(
+                (
+                    s.notnull() & ~one_of(s, sorted(col.codes)),
                     f"{col.label}代码不存在,允许的值: {shown}",
                 )
             )
+        if col.check == "certno":
+            problem = _certno_problem(s, today)
+            checks.append((s.notnull() & problem.notnull(), problem))
+        if col.min_value is not None:
+            checks.append(
+                (
+                    v < ibis.literal(col.min_value, col.ibis_type),
+                    f"{col.label}不能小于{_fmt(col.min_value)}",
+                )
+            )
+        if col.max_value is not None:
+            checks.append(
+                (
+                    v > ibis.literal(col.max_value, col.ibis_type),
+                    f"{col.label}不能大于{_fmt(col.max_value)}",
+                )
+            )
+        if col.dtype in ("date", "timestamp"):
+            d = v.cast("date") if col.dtype == "timestamp" else v
+            checks.append((d > ibis.literal(today), f"{col.label}晚于今天"))
+            checks.append((d < ibis.literal(EARLIEST), f"{col.label}早于1900年"))
+        if checks:
+            reason = ibis.cases(
+                *[(m, r if isinstance(r, ir.Value) else ibis.literal(r)) for m, r in checks],
+                else_=ibis.null("string"),
+            )
+            x = t.mutate(_reason=reason)
+            errors.append(_error(x, x._reason.notnull(), col.name, x[f"s__{col.name}"], x._reason))
         if col.check == "area":
             errors.append(
                 _error(
@@ -241,43 +266,19 @@ def check(
                     f"{col.label}不是有效的行政区划代码(GB/T 2260)",
                 )
             )
-        if col.check == "certno":
-            problem = _certno_problem(s, today)
-            errors.append(_error(t, s.notnull() & problem.notnull(), col.name, s, problem))
-        if col.min_value is not None:
-            errors.append(
-                _error(
-                    t,
-                    v < ibis.literal(col.min_value, col.ibis_type),
-                    col.name,
-                    s,
-                    f"{col.label}不能小于{_fmt(col.min_value)}",
-                )
-            )
-        if col.max_value is not None:
-            errors.append(
-                _error(
-                    t,
-                    v > ibis.literal(col.max_value, col.ibis_type),
-                    col.name,
-                    s,
-                    f"{col.label}不能大于{_fmt(col.max_value)}",
-                )
-            )
-        if col.dtype in ("date", "timestamp"):
-            d = v.cast("date") if col.dtype == "timestamp" else v
-            errors.append(_error(t, d > ibis.literal(today), col.name, s, f"{col.label}晚于今天"))
-            errors.append(
-                _error(t, d < ibis.literal(EARLIEST), col.name, s, f"{col.label}早于1900年")
-            )
     errors.extend(_row_rule_errors(t, table))
     errors.extend(_key_errors(t, table, existing))
 
     err = ibis.union(*errors, distinct=False) if len(errors) > 1 else errors[0]
-    bad_rows = err.select(ROW).distinct()
+    return Validated(typed=accepted_rows(t, table, err), errors=err)
+
+
+def accepted_rows(t: ir.Table, table: Table, errors: ir.Table) -> ir.Table:
+    """Typed rows of a prepared table that have no error.  Pass the *materialised* errors
+    where there is one, or the engine computes every check a second time."""
+    bad_rows = errors.select(ROW).distinct()
     ok = t.filter(~t[ROW].isin(bad_rows[ROW]))
-    typed = ok.select(ROW, **{c.name: _v(ok, c).cast(c.ibis_type) for c in table.columns})
-    return Validated(typed=typed, errors=err)
+    return ok.select(ROW, **{c.name: _v(ok, c).cast(c.ibis_type) for c in table.columns})
 
 
 def validate(

@@ -10,6 +10,7 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from yibao.engine.workspace import Workspace
 from yibao.ingest.readers import FileRejected
 from yibao.policy import PolicyError
 from yibao.settle.explain import explain_row
@@ -150,7 +151,7 @@ def _workspace_mode(
         return 0
 
 
-def _explain_stored(ws, setl_id: str, out: Console, err: Console) -> int:  # noqa: ANN001
+def _explain_stored(ws: Workspace, setl_id: str, out: Console, err: Console) -> int:
     exists = ws.con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'settlements'"
     ).fetchone()[0]

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from yibao.ingest.headers import map_headers
 from yibao.ingest.readers import FileRejected, stage_file
-from yibao.ingest.validate import ROW, Refs, check, prepare
+from yibao.ingest.validate import ROW, Refs, accepted_rows, check, prepare
 from yibao.refdata import area_history
 from yibao.schema import get_table
 from yibao.schema.model import Table
@@ -87,8 +87,16 @@ def policy_errors(
     return ibis.union(*errs, distinct=False)
 
 
-def read_claims_file(path: Path, today: date) -> tuple[duckdb.DuckDBPyConnection, str, Table]:
-    """Stage and validate a claims file in a private DuckDB; returns (con, errors, typed)."""
+#: Tables that read_claims_file leaves in its private DuckDB connection.
+ERRORS, TYPED = "_errors", "_typed"
+
+
+def read_claims_file(path: Path, today: date) -> tuple[duckdb.DuckDBPyConnection, Table]:
+    """Stage and validate a claims file in a private DuckDB.
+
+    Returns the connection, holding ``_errors`` (row, column, value, reason) and ``_typed``
+    (the valid rows), and the table spec the file was validated against.
+    """
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
     staged = stage_file(con, path, "_stage", Path(tempfile.gettempdir()))
@@ -106,6 +114,7 @@ def read_claims_file(path: Path, today: date) -> tuple[duckdb.DuckDBPyConnection
     v = check(
         backend.table("_prepared"), spec, Refs(area_codes=backend.table("_areas")), today=today
     )
-    con.execute(f"CREATE TEMP TABLE _errors AS {ibis.to_sql(v.errors, dialect='duckdb')}")
-    con.execute(f"CREATE TEMP TABLE _typed AS {ibis.to_sql(v.typed, dialect='duckdb')}")
-    return con, "_errors", spec
+    con.execute(f"CREATE TEMP TABLE {ERRORS} AS {ibis.to_sql(v.errors, dialect='duckdb')}")
+    typed = accepted_rows(backend.table("_prepared"), spec, backend.table(ERRORS))
+    con.execute(f"CREATE TEMP TABLE {TYPED} AS {ibis.to_sql(typed, dialect='duckdb')}")
+    return con, spec

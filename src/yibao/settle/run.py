@@ -12,10 +12,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.engine.backend import connect_engine
+from yibao.engine.workspace import Workspace
 from yibao.ingest.validate import ROW
 from yibao.policy import Policy, load_policy
 from yibao.settle.chain import settle_chain
-from yibao.settle.inputs import policy_errors, read_claims_file
+from yibao.settle.inputs import ERRORS, TYPED, policy_errors, read_claims_file
 from yibao.settle.params import build_periods, chain_periods
 
 CLAIM_COLUMNS = (
@@ -61,27 +62,25 @@ def settle_file(
 ) -> SettleOutcome:
     """`yibao settle --policy P --claims F`: validate everything first, settle only if clean."""
     policy = load_policy(policy_ref)
-    con, errors_table, spec_table = read_claims_file(Path(claims), today or date.today())
+    con, spec_table = read_claims_file(Path(claims), today or date.today())
     spec, periods = build_periods(policy)
     starts = periods.column("p_start").to_pylist()
     backend = ibis.duckdb.from_connection(con)
     con.register("_periods", periods)
-    perr = policy_errors(
-        backend.table("_typed"), backend.table("_periods"), starts, spec, policy.name
-    )
+    perr = policy_errors(backend.table(TYPED), backend.table("_periods"), starts, spec, policy.name)
     con.execute(f"INSERT INTO _errors {ibis.to_sql(perr, dialect='duckdb')}")
     labels = {c.name: c.label for c in spec_table.columns}
     errors = [
         {"row": r, "column": c, "label": labels.get(c, c), "value": v, "reason": why}
         for r, c, v, why in con.execute(
-            f"SELECT {ROW}, column_name, value, reason FROM {errors_table} ORDER BY 1, 2, 4"
+            f"SELECT {ROW}, column_name, value, reason FROM {ERRORS} ORDER BY 1, 2, 4"
         ).fetchall()
     ]
     outcome = SettleOutcome(policy=policy, errors=errors)
     if errors:
         return outcome
     typed = (
-        con.execute(f"SELECT {', '.join(CLAIM_COLUMNS)} FROM _typed ORDER BY {ROW}")
+        con.execute(f"SELECT {', '.join(CLAIM_COLUMNS)} FROM {TYPED} ORDER BY {ROW}")
         .arrow()
         .read_all()
     )
@@ -99,10 +98,10 @@ FUNDS = (
 
 
 def settle_workspace(
-    ws,
+    ws: Workspace,
     year: int,
     *,
-    policy_ref: str | None = None,  # noqa: ANN001
+    policy_ref: str | None = None,
     engine: str = "duckdb",
 ) -> SettleOutcome:
     """Re-settle every claim of ``year`` in the workspace; store results and discrepancies."""
@@ -157,7 +156,7 @@ def settle_workspace(
     return outcome
 
 
-def _store(ws, year: int, policy_name: str) -> None:  # noqa: ANN001
+def _store(ws: Workspace, year: int, policy_name: str) -> None:
     """Replace the year's rows of settlements / settle_discrepancies in one transaction."""
     con = ws.con
     con.execute("BEGIN TRANSACTION")
@@ -210,7 +209,7 @@ def _store(ws, year: int, policy_name: str) -> None:  # noqa: ANN001
         raise
 
 
-def discrepancy_summary(ws, year: int) -> tuple[list[tuple], list[tuple]]:  # noqa: ANN001
+def discrepancy_summary(ws: Workspace, year: int) -> tuple[list[tuple], list[tuple]]:
     """(by hospital, by fund): claims and recorded − computed sums."""
     con = ws.con
     by_hosp = con.execute(
