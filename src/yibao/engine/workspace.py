@@ -109,7 +109,7 @@ class Workspace:
             raise WorkspaceError(f"{path}: 工作区版本 {cfg['schema_version']} 比本程序新")
         con = duckdb.connect(str(path / DB), read_only=read_only)
         # Bounded memory: DuckDB spills to the workspace's tmp/ beyond this limit.
-        con.execute(f"SET memory_limit = '{cfg.get('memory_limit', '6GB')}'")
+        con.execute(f"SET memory_limit = '{cfg.get('memory_limit', '4GB')}'")
         if not read_only:
             (path / "tmp").mkdir(exist_ok=True)
             con.execute(f"SET temp_directory = '{path / 'tmp'}'")

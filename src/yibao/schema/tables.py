@@ -337,7 +337,7 @@ CLAIMS = Table(
             "offsite_flag",
             "string",
             "异地就医标志",
-            aliases=("异地标志", "out_flag", "yd_flag"),
+            aliases=("offsite", "异地标志", "out_flag", "yd_flag"),
             codes=FLAG,
             value_aliases=FLAG_ALIASES,
         ),
