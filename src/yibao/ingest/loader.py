@@ -10,13 +10,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import ibis
+import ibis.expr.types as ir
 
 from yibao.engine.workspace import Workspace
-from yibao.ingest.headers import map_headers
-from yibao.ingest.readers import FileRejected, stage_file
+from yibao.ingest.headers import HeaderMap, map_headers
+from yibao.ingest.readers import FileRejected, Staged, stage_file
 from yibao.ingest.validate import ROW, Refs, accepted_rows, check, prepare
 from yibao.schema import get_table
+from yibao.schema.model import Table
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_REJECTED = 0, 1, 2
 log = logging.getLogger(__name__)
@@ -103,12 +106,34 @@ def ingest_file(
         raise
 
 
-def _load(ws: Workspace, path: Path, table, digest: str, today: date) -> IngestResult:
-    con = ws.con
-    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM _loads").fetchone()[0]
-    stage = f"_stage_{load_id}"
+@dataclass(frozen=True)
+class Checked:
+    """A staged and checked file inside a DuckDB connection (tables named from ``stage``)."""
+
+    staged: Staged
+    headers: HeaderMap
+    stage: str  # raw text rows: c0…cN + _row
+    errors: str  # one row per offending cell: _row, column_name, value, reason
+    typed: ir.Table  # the accepted rows, typed, over the materialised tables
+
+
+def stage_and_check(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: Table,
+    refs_table: str,
+    *,
+    stage: str,
+    tmpdir: Path,
+    today: date,
+    existing: str | None = None,
+) -> Checked:
+    """Stage a file, map its headers, and run every check; shared by ingest and settle.
+
+    Raises FileRejected when the file as a whole cannot be read (nothing is written then).
+    """
     con.execute("SET preserve_insertion_order = true")  # rowid must follow the file
-    staged = stage_file(con, path, stage, ws.tmpdir)
+    staged = stage_file(con, path, stage, tmpdir)
     # From here on every row carries its _row, so order does not matter and DuckDB may use
     # both cores (and less memory) for the checks and the insert.
     con.execute("SET preserve_insertion_order = false")
@@ -124,18 +149,38 @@ def _load(ws: Workspace, path: Path, table, digest: str, today: date) -> IngestR
     # Rename c0…cN to canonical names in a view so that validation sees the schema's names.
     sel = ", ".join(f'c{i} AS "{c}"' for c, i in hm.columns.items())
     _run(con, f"CREATE TEMP VIEW {stage}_v AS SELECT {sel}, {ROW} FROM {stage}")
-
     backend = ibis.duckdb.from_connection(con)
-    refs = Refs(area_codes=backend.table("_ref_area_codes"))
     prepared = prepare(backend.table(f"{stage}_v"), table)
     _run(con, f"CREATE TEMP TABLE {stage}_t AS {ibis.to_sql(prepared, dialect='duckdb')}")
     v = check(
-        backend.table(f"{stage}_t"), table, refs, today=today, existing=backend.table(table.name)
+        backend.table(f"{stage}_t"),
+        table,
+        Refs(area_codes=backend.table(refs_table)),
+        today=today,
+        existing=backend.table(existing) if existing else None,
     )
     _run(con, f"CREATE TEMP TABLE {stage}_err AS {ibis.to_sql(v.errors, dialect='duckdb')}")
-    cols = ", ".join(f'"{c}"' for c in table.column_names)
     typed = accepted_rows(backend.table(f"{stage}_t"), table, backend.table(f"{stage}_err"))
-    typed_sql = ibis.to_sql(typed, dialect="duckdb")
+    return Checked(staged=staged, headers=hm, stage=stage, errors=f"{stage}_err", typed=typed)
+
+
+def _load(ws: Workspace, path: Path, table: Table, digest: str, today: date) -> IngestResult:
+    con = ws.con
+    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM _loads").fetchone()[0]
+    stage = f"_stage_{load_id}"
+    checked = stage_and_check(
+        con,
+        path,
+        table,
+        "_ref_area_codes",
+        stage=stage,
+        tmpdir=ws.tmpdir,
+        today=today,
+        existing=table.name,
+    )
+    staged, hm = checked.staged, checked.headers
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    typed_sql = ibis.to_sql(checked.typed, dialect="duckdb")
     _run(
         con,
         f"INSERT INTO {table.name} ({cols}, _load_id, _row) "

@@ -13,9 +13,9 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from yibao.ingest.headers import map_headers
-from yibao.ingest.readers import FileRejected, stage_file
-from yibao.ingest.validate import ROW, Refs, accepted_rows, check, prepare
+from yibao.ingest.loader import stage_and_check
+from yibao.ingest.readers import FileRejected
+from yibao.ingest.validate import ROW
 from yibao.refdata import area_history
 from yibao.schema import get_table
 from yibao.schema.model import Table
@@ -92,29 +92,29 @@ ERRORS, TYPED = "_errors", "_typed"
 
 
 def read_claims_file(path: Path, today: date) -> tuple[duckdb.DuckDBPyConnection, Table]:
-    """Stage and validate a claims file in a private DuckDB.
+    """Stage and validate a claims file in a private DuckDB, with ingest's checks.
 
     Returns the connection, holding ``_errors`` (row, column, value, reason) and ``_typed``
     (the valid rows), and the table spec the file was validated against.
     """
     con = duckdb.connect()
-    con.execute("SET preserve_insertion_order = true")
-    staged = stage_file(con, path, "_stage", Path(tempfile.gettempdir()))
-    spec = settle_input_table()
-    hm = map_headers(spec, staged.headers)
-    if hm.missing_required:
-        names = "、".join(f"{spec.column(c).label}({c})" for c in hm.missing_required)
-        raise FileRejected(f"{path.name}: 缺少必需的列: {names}")
-    sel = ", ".join(f'c{i} AS "{c}"' for c, i in hm.columns.items())
-    con.execute(f"CREATE TEMP VIEW _stage_v AS SELECT {sel}, {ROW} FROM _stage")
-    backend = ibis.duckdb.from_connection(con)
     con.register("_areas", pa.table({"code": pa.array(sorted(area_history()), pa.string())}))
-    prepared = prepare(backend.table("_stage_v"), spec)
-    con.execute(f"CREATE TEMP TABLE _prepared AS {ibis.to_sql(prepared, dialect='duckdb')}")
-    v = check(
-        backend.table("_prepared"), spec, Refs(area_codes=backend.table("_areas")), today=today
-    )
-    con.execute(f"CREATE TEMP TABLE {ERRORS} AS {ibis.to_sql(v.errors, dialect='duckdb')}")
-    typed = accepted_rows(backend.table("_prepared"), spec, backend.table(ERRORS))
-    con.execute(f"CREATE TEMP TABLE {TYPED} AS {ibis.to_sql(typed, dialect='duckdb')}")
+    spec = settle_input_table()
+    try:
+        checked = stage_and_check(
+            con,
+            path,
+            spec,
+            "_areas",
+            stage="_stage",
+            tmpdir=Path(tempfile.gettempdir()),
+            today=today,
+        )
+    except FileRejected as exc:
+        msg = str(exc)
+        raise FileRejected(msg if msg.startswith(path.name) else f"{path.name}: {msg}") from None
+    # A table, not a view: settle adds the policy's own errors to it.
+    con.execute(f"CREATE TEMP TABLE {ERRORS} AS SELECT * FROM {checked.errors}")
+    typed_sql = ibis.to_sql(checked.typed, dialect="duckdb")
+    con.execute(f"CREATE TEMP TABLE {TYPED} AS {typed_sql}")
     return con, spec
