@@ -68,8 +68,13 @@ def ingest(
         )
     except WorkspaceError as exc:
         _fail(str(exc))
-    with ws, out.status(f"正在导入 {file.name} → {table} …", spinner="dots"):
-        result = ingest_file(ws, file, table)
+    with ws, out.status(f"正在导入 {file.name} → {table} …", spinner="dots") as status:
+        result = ingest_file(
+            ws,
+            file,
+            table,
+            step=lambda name: status.update(f"正在导入 {file.name} → {table}:{name} …"),
+        )
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:

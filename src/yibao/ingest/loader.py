@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -60,9 +61,17 @@ def file_sha256(path: Path) -> str:
 
 
 def ingest_file(
-    ws: Workspace, path: Path | str, table_name: str, *, today: date | None = None
+    ws: Workspace,
+    path: Path | str,
+    table_name: str,
+    *,
+    today: date | None = None,
+    step: Callable[[str], None] | None = None,
 ) -> IngestResult:
-    """Validate and append one file; see the exit statuses in ``yibao ingest --help``."""
+    """Validate and append one file; see the exit statuses in ``yibao ingest --help``.
+
+    ``step`` is told the name of each stage as it starts, for progress display.
+    """
     path = Path(path)
     try:
         table = get_table(table_name)
@@ -92,7 +101,7 @@ def ingest_file(
     con = ws.con
     con.execute("BEGIN TRANSACTION")
     try:
-        result = _load(ws, path, table, digest, today or date.today())
+        result = _load(ws, path, table, digest, today or date.today(), step or (lambda _: None))
         con.execute("COMMIT")
         return result
     except FileRejected as exc:
@@ -127,11 +136,13 @@ def stage_and_check(
     tmpdir: Path,
     today: date,
     existing: str | None = None,
+    step: Callable[[str], None] = lambda _: None,
 ) -> Checked:
     """Stage a file, map its headers, and run every check; shared by ingest and settle.
 
     Raises FileRejected when the file as a whole cannot be read (nothing is written then).
     """
+    step("读取文件")
     con.execute("SET preserve_insertion_order = true")  # rowid must follow the file
     staged = stage_file(con, path, stage, tmpdir)
     # From here on every row carries its _row, so order does not matter and DuckDB may use
@@ -150,6 +161,7 @@ def stage_and_check(
     sel = ", ".join(f'c{i} AS "{c}"' for c, i in hm.columns.items())
     _run(con, f"CREATE TEMP VIEW {stage}_v AS SELECT {sel}, {ROW} FROM {stage}")
     backend = ibis.duckdb.from_connection(con)
+    step(f"解析 {staged.rows:,} 行")
     prepared = prepare(backend.table(f"{stage}_v"), table)
     _run(con, f"CREATE TEMP TABLE {stage}_t AS {ibis.to_sql(prepared, dialect='duckdb')}")
     v = check(
@@ -159,12 +171,15 @@ def stage_and_check(
         today=today,
         existing=backend.table(existing) if existing else None,
     )
+    step("逐项校验")
     _run(con, f"CREATE TEMP TABLE {stage}_err AS {ibis.to_sql(v.errors, dialect='duckdb')}")
     typed = accepted_rows(backend.table(f"{stage}_t"), table, backend.table(f"{stage}_err"))
     return Checked(staged=staged, headers=hm, stage=stage, errors=f"{stage}_err", typed=typed)
 
 
-def _load(ws: Workspace, path: Path, table: Table, digest: str, today: date) -> IngestResult:
+def _load(
+    ws: Workspace, path: Path, table: Table, digest: str, today: date, step: Callable[[str], None]
+) -> IngestResult:
     con = ws.con
     load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM _loads").fetchone()[0]
     stage = f"_stage_{load_id}"
@@ -181,6 +196,7 @@ def _load(ws: Workspace, path: Path, table: Table, digest: str, today: date) -> 
     staged, hm = checked.staged, checked.headers
     cols = ", ".join(f'"{c}"' for c in table.column_names)
     typed_sql = ibis.to_sql(checked.typed, dialect="duckdb")
+    step("写入工作区")
     _run(
         con,
         f"INSERT INTO {table.name} ({cols}, _load_id, _row) "
