@@ -75,10 +75,6 @@ class Policy:
                 out[name] = dv
         return out
 
-    def change_dates(self) -> list[dt.date]:
-        """Dates on which any value changes: the periods of an as-of join."""
-        return sorted({dv.start for p in self.parameters.values() for dv in p.values})
-
 
 def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))

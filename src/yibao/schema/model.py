@@ -96,6 +96,3 @@ class Table:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
-
-    def ibis_schema(self) -> dict[str, str]:
-        return {c.name: c.ibis_type for c in self.columns}

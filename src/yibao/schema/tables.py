@@ -31,6 +31,7 @@ MED_TYPE = {
     "52": "生育住院",
 }
 HOSP_LEVEL = {"1": "一级", "2": "二级", "3": "三级", "9": "未定级"}
+HOSP_LEVEL_ALIASES = {name: code for code, name in HOSP_LEVEL.items()}
 GENDER = {"1": "男", "2": "女", "9": "未说明"}
 GENDER_ALIASES = {"男": "1", "女": "2", "M": "1", "F": "2", "0": "9"}
 #: Identity categories that change contributions and benefits (seed 000, DOMAIN §2–3).
@@ -261,7 +262,7 @@ INSTITUTIONS = Table(
             "医院等级",
             aliases=("机构等级", "医疗机构等级"),
             codes=HOSP_LEVEL,
-            value_aliases={"一级": "1", "二级": "2", "三级": "3", "未定级": "9"},
+            value_aliases=HOSP_LEVEL_ALIASES,
         ),
         Column(
             "region_code",
@@ -331,7 +332,7 @@ CLAIMS = Table(
             "医保结算等级",
             aliases=("结算等级", "医院等级"),
             codes=HOSP_LEVEL,
-            value_aliases={"一级": "1", "二级": "2", "三级": "3", "未定级": "9"},
+            value_aliases=HOSP_LEVEL_ALIASES,
         ),
         Column(
             "offsite_flag",

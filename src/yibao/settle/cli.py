@@ -20,13 +20,13 @@ from yibao.settle.run import OUTPUT_HEAD, discrepancy_summary, settle_file, sett
 MAX_ERRORS_SHOWN = 50
 
 
-def _print_errors(errors: list[dict], err: Console, source: str) -> None:
-    err.print(f"[red]错误[/red]: {source} 有 {len(errors)} 处问题,未做结算(不静默地算错):")
+def _print_errors(errors: list[dict], total: int, err: Console, source: str) -> None:
+    err.print(f"[red]错误[/red]: {source} 有 {total} 处问题,未做结算(不静默地算错):")
     for e in errors[:MAX_ERRORS_SHOWN]:
         where = f"第 {e['row']} 行" if e.get("row") else f"结算ID {e.get('setl_id')}"
         err.print(f"  {where} {e.get('label') or e['column']}: {e['value']!s} — {e['reason']}")
-    if len(errors) > MAX_ERRORS_SHOWN:
-        err.print(f"  …… 另有 {len(errors) - MAX_ERRORS_SHOWN} 处")
+    if total > MAX_ERRORS_SHOWN:
+        err.print(f"  …… 另有 {total - MAX_ERRORS_SHOWN} 处")
 
 
 def _write_csv(result: pa.Table, path: Path) -> None:
@@ -83,7 +83,7 @@ def _file_mode(
         return 2
     outcome = settle_file(policy, claims, engine=engine, today=date.today())
     if not outcome.ok:
-        _print_errors(outcome.errors, err, claims.name)
+        _print_errors(outcome.errors, outcome.error_count, err, claims.name)
         return 2
     result = outcome.result
     if explain:
@@ -121,7 +121,9 @@ def _workspace_mode(
         with out.status(f"正在复核 {year} 年度结算单 …", spinner="dots"):
             outcome = settle_workspace(ws, year, policy_ref=policy, engine=engine)
         if not outcome.ok:
-            _print_errors(outcome.errors, err, f"{workspace} 的 {year} 年度结算单")
+            _print_errors(
+                outcome.errors, outcome.error_count, err, f"{workspace} 的 {year} 年度结算单"
+            )
             return 2
         n = outcome.result.num_rows
         by_hosp, by_fund = discrepancy_summary(ws, year)

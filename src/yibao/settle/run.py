@@ -34,15 +34,20 @@ CLAIM_COLUMNS = (
 OUTPUT_HEAD = ("setl_id", "hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt")
 
 
+#: Errors brought into Python for display; the count is always exact.
+MAX_ERRORS = 1000
+
+
 @dataclass
 class SettleOutcome:
     policy: Policy
     result: pa.Table | None = None
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # the first MAX_ERRORS
+    error_count: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return self.error_count == 0
 
 
 def _run_chain(typed: pa.Table, policy: Policy, engine: str) -> pa.Table:
@@ -73,11 +78,13 @@ def settle_file(
     errors = [
         {"row": r, "column": c, "label": labels.get(c, c), "value": v, "reason": why}
         for r, c, v, why in con.execute(
-            f"SELECT {ROW}, column_name, value, reason FROM {ERRORS} ORDER BY 1, 2, 4"
+            f"SELECT {ROW}, column_name, value, reason FROM {ERRORS} ORDER BY 1, 2, 4 "
+            f"LIMIT {MAX_ERRORS}"
         ).fetchall()
     ]
-    outcome = SettleOutcome(policy=policy, errors=errors)
-    if errors:
+    count = con.execute(f"SELECT count(*) FROM {ERRORS}").fetchone()[0]
+    outcome = SettleOutcome(policy=policy, errors=errors, error_count=count)
+    if count:
         return outcome
     typed = (
         con.execute(f"SELECT {', '.join(CLAIM_COLUMNS)} FROM {TYPED} ORDER BY {ROW}")
@@ -121,19 +128,23 @@ def settle_workspace(
     src = duck.table("_settle_in")
     src = src.mutate(**{ROW: src[f"{ROW}_n"]})
     perr = policy_errors(src, duck.table("_periods"), starts, spec, policy.name)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _settle_err AS SELECT e.*, s.setl_id FROM "
+        f"({ibis.to_sql(perr, dialect='duckdb')}) e JOIN _settle_in s ON s.{ROW}_n = e.{ROW}"
+    )
     rows = con.execute(
-        f"SELECT e.{ROW}, e.column_name, e.value, e.reason, s.setl_id FROM "
-        f"({ibis.to_sql(perr, dialect='duckdb')}) e JOIN _settle_in s ON s.{ROW}_n = e.{ROW} "
-        "ORDER BY 5, 2"
+        f"SELECT column_name, value, reason, setl_id FROM _settle_err ORDER BY 4, 1 "
+        f"LIMIT {MAX_ERRORS}"
     ).fetchall()
     outcome = SettleOutcome(
         policy=policy,
         errors=[
             {"row": None, "setl_id": sid, "column": c, "value": v, "reason": why}
-            for _, c, v, why, sid in rows
+            for c, v, why, sid in rows
         ],
+        error_count=con.execute("SELECT count(*) FROM _settle_err").fetchone()[0],
     )
-    if outcome.errors:
+    if not outcome.ok:
         return outcome
     if engine == "duckdb":
         expr = settle_chain(src, chain_periods(periods), starts, spec)
