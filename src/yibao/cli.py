@@ -164,6 +164,32 @@ def settle(
     )
 
 
+@app.command()
+def finance(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
+    year: Annotated[int, typer.Option(help="年度 / year")],
+    policy: Annotated[str | None, typer.Option(help="政策预设或 YAML 文件")] = None,
+    engine: Annotated[str, typer.Option(help="计算引擎 duckdb 或 pyspark")] = "duckdb",
+    retirees: Annotated[
+        Path | None, typer.Option(help="离休人员名单 CSV(人员编号, 参加革命工作时期)")
+    ] = None,
+) -> None:
+    """基金财务 / financing: 补助应拨与到位、缴费、收支结余、大病保险结算、离休; xlsx 附件."""
+    from yibao.finance.cli import run_finance_cli
+
+    raise typer.Exit(
+        run_finance_cli(
+            workspace=workspace,
+            year=year,
+            policy=policy,
+            engine=engine,
+            roster=retirees,
+            out=out,
+            err=err,
+        )
+    )
+
+
 @policy_app.command("list")
 def policy_list() -> None:
     """列出内置政策预设 / list built-in presets."""

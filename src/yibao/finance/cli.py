@@ -1,0 +1,113 @@
+"""`yibao finance`: run, store, write the annexes and print a short Chinese summary."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from rich.console import Console
+
+from yibao.engine.backend import EngineUnavailable
+from yibao.engine.workspace import Workspace, WorkspaceError
+from yibao.finance.params import LEVELS, pct
+from yibao.finance.retiree import RosterError
+from yibao.finance.run import FinanceReport, run_finance
+from yibao.finance.xlsx import write_annexes
+from yibao.money import wan
+from yibao.policy import PolicyError
+
+ZERO = Decimal("0.00")
+
+
+def summary_lines(rep: FinanceReport) -> list[str]:
+    """The console summary: what is due, what arrived, where the fund stands."""
+    y = rep.year
+    lines = [f"{y} 年基金财务(政策 {rep.policy_name},引擎 {rep.engine})"]
+    n = sum(rep.insured.values())
+    due = sum((d.due for d in rep.due), ZERO)
+    if n:
+        lines.append(
+            f"城乡居民参保 {n:,} 人,人均财政补助 {rep.params.subsidy_per_person} 元,"
+            f"应补助 {wan(due)} 万元"
+        )
+    for level in LEVELS:
+        rows = [a for a in rep.arrivals if a.level == level]
+        if not rows:
+            continue
+        d = sum((a.due for a in rows), ZERO)
+        g = sum((a.received for a in rows), ZERO)
+        s = sum((a.settlement for a in rows), ZERO)
+        r = "—" if not d else pct(g / d)
+        extra = f",另上年清算 {wan(s)} 万元" if s else ""
+        lines.append(f"  {level}:应补助 {wan(d)} 万元,到位 {wan(g)} 万元,到位率 {r}{extra}")
+    for a in rep.short_levels():
+        name = rep.region_names.get(a.region_code, a.region_code)
+        lines.append(
+            f"  [短缺] {name}({a.region_code}){a.level}少拨 {a.shortfall} 元(到位率 "
+            f"{pct(a.rate) if a.rate is not None else '—'})"
+        )
+    b = rep.book
+    if b.balances:
+        lines.append(
+            f"基金收入 {wan(b.income_ledger)} 万元,支出 {wan(b.expense_ledger)} 万元,"
+            f"年末累计结余 {wan(b.closing or ZERO)} 万元,可支付 {b.months_of_reserve or '—'} 个月"
+        )
+        diffs = [ln for ln in b.lines if ln["diff"]]
+        for ln in diffs:
+            lines.append(f"  {ln['label']}:明细账与业务数据相差 {ln['diff']} 元")
+        if b.balances[-1].gap:
+            lines.append(f"  [不平] 余额与 期初+收入−支出 相差 {b.balances[-1].gap} 元")
+    if rep.insurer is not None:
+        i = rep.insurer
+        lines.append(
+            f"大病保险:保费 {wan(i.premium)} 万元,赔付 {wan(i.claims)} 万元,"
+            f"盈利率 {pct(i.profit_rate) if i.profit_rate is not None else '—'};{i.note}"
+        )
+    if rep.retiree is not None:
+        t = rep.retiree
+        lines.append(
+            f"离休人员 {t.retirees} 人:支付 {wan(t.paid)} 万元(含现金补足 {t.topup} 元)"
+            + (f",预算执行率 {pct(t.budget_rate)}" if t.budget_rate is not None else "")
+        )
+    for r in rep.budget:
+        if r["execution_rate"] is not None:
+            lines.append(
+                f"预算 {r['project']}/{r['item']}:{wan(r['budget_total'])} 万元(含结转),"
+                f"执行 {wan(r['actual'])} 万元,执行率 {pct(r['execution_rate'])}"
+            )
+    return lines
+
+
+def run_finance_cli(
+    *,
+    workspace: Path,
+    year: int,
+    policy: str | None,
+    engine: str,
+    roster: Path | None,
+    out: Console,
+    err: Console,
+) -> int:
+    if engine not in ("duckdb", "pyspark"):
+        err.print(f"[red]错误[/red]: 未知的计算引擎 {engine!r};可选 duckdb、pyspark")
+        return 2
+    try:
+        with Workspace.open(workspace) as ws:
+            rep = run_finance(ws, year, policy_ref=policy, engine=engine, roster=roster)
+    except (WorkspaceError, PolicyError, RosterError, EngineUnavailable) as exc:
+        err.print(f"[red]错误[/red]: {exc}")
+        return 2
+    files = write_annexes(rep, Path(workspace) / "reports")
+    for line in summary_lines(rep):
+        out.print(line, highlight=False)
+    if rep.notes:
+        out.print("说明:", highlight=False)
+        for n in rep.notes:
+            out.print(f"  · {n}", highlight=False)
+    out.print(
+        "结果已写入工作区表 finance_subsidy、finance_accounts、finance_balance 等;附件:",
+        highlight=False,
+    )
+    for f in files:
+        out.print(f"  {f}", highlight=False)
+    return 0
