@@ -1,0 +1,174 @@
+"""The inspectors' work list (xlsx): ranked findings, a per-hospital summary and the rules.
+
+ID numbers, names and diagnoses are masked unless the caller was allowed to unmask
+(:func:`unmask_allowed`); there is no role store yet, so the role is stated explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from yibao.engine.workspace import Workspace
+from yibao.privacy import mask_certno, mask_name, mask_text
+from yibao.schema.tables import HOSP_LEVEL
+from yibao.supervise.rules import RULES
+from yibao.supervise.run import SuperviseOutcome
+
+#: Roles that may see unmasked personal data in the work list (稽核 = fund inspector).
+UNMASK_ROLES = frozenset({"inspector", "稽核", "auditor", "审计"})
+ROLE_ENV = "YIBAO_ROLE"
+MAX_ROWS = 1_000_000  # Excel's limit is 1,048,576 rows per sheet
+
+LIST_HEADERS = (
+    ("rank", "排名"),
+    ("rule", "规则代码"),
+    ("rule_name", "规则名称"),
+    ("key", "核查对象"),
+    ("setl_id", "结算ID"),
+    ("psn_no", "人员编号"),
+    ("certno", "证件号码"),
+    ("psn_name", "姓名"),
+    ("fixmedins_code", "定点医药机构编号"),
+    ("fixmedins_name", "定点医药机构名称"),
+    ("hosp_lv", "医院等级"),
+    ("dise_codg", "主诊断编码"),
+    ("amount", "涉及金额(元)"),
+    ("score", "评分"),
+    ("evidence", "证据"),
+)
+MASKS = {"certno": mask_certno, "psn_name": mask_name, "dise_codg": mask_text}
+
+
+def unmask_allowed(role: str | None) -> tuple[bool, str]:
+    """(allowed, the role used): ``--role`` wins over the environment variable."""
+    used = (role or os.environ.get(ROLE_ENV) or "").strip()
+    return used in UNMASK_ROLES, used
+
+
+def report_path(ws: Workspace, year: int) -> Path:
+    return ws.path / "reports" / f"监管筛查工作清单-{year}.xlsx"
+
+
+def _header(ws_sheet, labels: list[str]) -> None:  # noqa: ANN001 - openpyxl worksheet
+    bold = Font(bold=True)
+    cells = []
+    for label in labels:
+        c = WriteOnlyCell(ws_sheet, value=label)
+        c.font = bold
+        cells.append(c)
+    ws_sheet.append(cells)
+
+
+def _money(sheet, value):  # noqa: ANN001, ANN202 - openpyxl cell
+    c = WriteOnlyCell(sheet, value=value)
+    c.number_format = "#,##0.00"
+    return c
+
+
+def write_worklist(
+    ws: Workspace, outcome: SuperviseOutcome, *, unmask: bool = False, role: str = ""
+) -> Path:
+    """Write ``reports/监管筛查工作清单-YEAR.xlsx`` from the stored findings of the year."""
+    year = outcome.year
+    path = report_path(ws, year)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook(write_only=True)
+    cols = [c for c, _ in LIST_HEADERS]
+    sheet = wb.create_sheet("工作清单")
+    _header(sheet, [label for _, label in LIST_HEADERS] + ["法律依据"])
+    cur = ws.con.execute(
+        f"SELECT {', '.join(cols)} FROM supervise_findings WHERE year = ? ORDER BY rank "
+        f"LIMIT {MAX_ROWS}",
+        [year],
+    )
+    level = dict(HOSP_LEVEL)
+    while batch := cur.fetchmany(10_000):
+        for row in batch:
+            rec = dict(zip(cols, row, strict=True))
+            if not unmask:
+                for col, mask in MASKS.items():
+                    rec[col] = mask(rec[col])
+            rec["hosp_lv"] = level.get(rec["hosp_lv"], rec["hosp_lv"])
+            rule = RULES.get(rec["rule"])
+            cells = [_money(sheet, rec[c]) if c == "amount" else rec[c] for c in cols]
+            sheet.append([*cells, rule.basis if rule else None])
+
+    _hospital_sheet(wb, ws, year, level)
+    _rules_sheet(wb, outcome, unmask, role)
+    wb.save(path)
+    return path
+
+
+def _hospital_sheet(wb: Workbook, ws: Workspace, year: int, level: dict[str, str]) -> None:
+    sheet = wb.create_sheet("医院汇总")
+    rules = [
+        r[0]
+        for r in ws.con.execute(
+            "SELECT DISTINCT rule FROM supervise_hospital_summary WHERE year = ? ORDER BY 1",
+            [year],
+        ).fetchall()
+    ]
+    _header(
+        sheet,
+        ["定点医药机构编号", "定点医药机构名称", "医院等级", "线索数", "涉及金额(元)"]
+        + [f"{RULES[r].name}(条)" if r in RULES else r for r in rules],
+    )
+    pivot = ", ".join(f"sum(findings) FILTER (WHERE rule = '{r}')" for r in rules)
+    rows = ws.con.execute(
+        "SELECT fixmedins_code, any_value(fixmedins_name), any_value(hosp_lv), sum(findings), "
+        f"sum(amount){', ' + pivot if pivot else ''} FROM supervise_hospital_summary "
+        "WHERE year = ? GROUP BY 1 ORDER BY 5 DESC, 1",
+        [year],
+    ).fetchall()
+    for code, name, lv, n, amount, *by_rule in rows:
+        sheet.append([code, name, level.get(lv, lv), n, _money(sheet, amount), *by_rule])
+
+
+def _rules_sheet(wb: Workbook, outcome: SuperviseOutcome, unmask: bool, role: str) -> None:
+    sheet = wb.create_sheet("规则说明")
+    _header(
+        sheet,
+        [
+            "规则代码",
+            "规则名称",
+            "法律依据",
+            "筛查内容",
+            "涉及金额口径",
+            "参数",
+            "线索数",
+            "涉及金额(元)",
+            "用时(秒)",
+            "说明",
+        ],
+    )
+    shown = outcome.params.shown()
+    for run in outcome.runs:
+        r = run.rule
+        params = ";".join(f"{p}={shown[p]}" for p in r.params)
+        sheet.append(
+            [
+                r.code,
+                r.name,
+                r.basis,
+                r.finds,
+                r.amount_means,
+                params,
+                None if run.skipped else run.findings,
+                None if run.skipped else _money(sheet, run.amount),
+                round(run.seconds, 2),
+                run.skipped or "",
+            ]
+        )
+    sheet.append([])
+    note = (
+        f"个人信息未脱敏(角色:{role})"
+        if unmask
+        else "证件号码、姓名、诊断已脱敏;需查看原值请以稽核角色运行 --unmask"
+    )
+    sheet.append(["说明", f"{outcome.year} 年度;计算引擎 {outcome.engine};{note}"])
+    sheet.append(["说明", "线索是筛查结果,须经现场核查确认;条文引用请以官方文本为准。"])

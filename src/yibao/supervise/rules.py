@@ -1,0 +1,700 @@
+"""The rule catalogue: each rule is a set-based Ibis query that returns its offending rows.
+
+Every query returns the standard finding columns (:data:`STANDARD`) plus its own evidence
+columns; :func:`finish` folds the evidence into one Chinese text, so that every rule stores the
+same shape.  Evidence columns never hold personal data (ID numbers, names, diagnoses): those
+stay in the standard columns, where the work list masks them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from yibao.ingest.validate import one_of
+from yibao.settle.chain import to_fen, to_money
+from yibao.supervise.inputs import Inputs
+from yibao.supervise.params import CodeRange, SupervisionParams
+
+STANDARD: dict[str, str] = {
+    "key": "string",  # the key the generator's truth uses for this rule's kind
+    "setl_id": "string",
+    "psn_no": "string",
+    "certno": "string",
+    "fixmedins_code": "string",
+    "dise_codg": "string",
+    "amount": "decimal(18,2)",  # 元 at risk
+    "score": "float64",  # strength of the signal; ≥ 1 means at or past the threshold
+}
+MONEY = "decimal(18,2)"
+REG = "《医疗保障基金使用监督管理条例》(国务院令第735号)"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str  # 中文
+    basis: str  # 条例 article(s)
+    finds: str  # what it finds, in Chinese
+    key: str  # setl_id | psn_no | certno | fixmedins_code
+    truth_kind: str | None  # kind in truth/anomalies.csv this rule is measured against
+    params: tuple[str, ...]  # SupervisionParams fields it uses
+    evidence: tuple[tuple[str, str], ...]  # (column, 中文 label); no personal data
+    amount_means: str  # how the amount at risk is defined
+    query: Callable[[Inputs, SupervisionParams], ir.Table]
+    needs_settlement: bool = False
+
+
+def _dec2(x: ir.NumericValue) -> ir.DecimalValue:
+    """A double shown with two decimals, the same text on every engine."""
+    return x.round(2).cast("decimal(18,2)")
+
+
+def _subsidy(p: SupervisionParams) -> ir.DecimalValue:
+    return ibis.literal(Decimal(p.subsidy_per_person), MONEY)
+
+
+def _in_ranges(dx3: ir.StringValue, ranges: tuple[CodeRange, ...]) -> ir.BooleanValue:
+    """Range membership as string comparisons on the 3-character category: no code list."""
+    out = ibis.literal(False)
+    for r in ranges:
+        out = out | ((dx3 >= r.lo) & (dx3 <= r.hi))
+    return out
+
+
+def _age(brdy: ir.DateValue, on: ir.DateValue) -> ir.IntegerValue:
+    """Completed years of age on ``on`` (integer arithmetic, identical on every engine)."""
+
+    def ymd(d: ir.DateValue) -> ir.IntegerValue:
+        return d.year() * 10000 + d.month() * 100 + d.day()
+
+    return (ymd(on) - ymd(brdy)) // 10000
+
+
+# --- enrolment rules --------------------------------------------------------------------------
+
+
+def invalid_id(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    b = inp.bad_ids.filter(inp.bad_ids.psn_no.notnull())
+    g = b.group_by("psn_no").aggregate(
+        certno=b.certno.max(), reason=b.reason.max(), source=b.table_name.max()
+    )
+    return g.mutate(
+        key=g.psn_no,
+        amount=_subsidy(p),
+        score=ibis.literal(1.0),
+        source=g.source.substitute({"persons": "人员", "enrolments": "参保登记"}),
+    )
+
+
+def duplicate_enrolment_region(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    e = inp.enrolments
+    e = e.filter((e.insutype == "390") & e.certno.notnull())
+    g = e.group_by("certno").aggregate(
+        regions=e.region_code.nunique(),
+        region_min=e.region_code.min(),
+        region_max=e.region_code.max(),
+        psn_no=e.psn_no.min(),
+        psn_other=e.psn_no.max(),
+    )
+    g = g.filter(g.regions > 1)
+    return g.mutate(
+        key=g.certno,
+        amount=(_subsidy(p) * (g.regions - 1)).cast(MONEY),
+        score=g.regions.cast("float64"),
+    )
+
+
+def duplicate_enrolment_insutype(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    e = inp.enrolments
+    e = e.filter(one_of(e.insutype, ("310", "390")) & e.certno.notnull())
+    g = e.group_by("certno").aggregate(
+        n310=(e.insutype == "310").sum(),
+        n390=(e.insutype == "390").sum(),
+        region_310=e.region_code.min(where=e.insutype == "310"),
+        region_390=e.region_code.min(where=e.insutype == "390"),
+        psn_no=e.psn_no.min(),
+    )
+    g = g.filter((g.n310 > 0) & (g.n390 > 0))
+    return g.mutate(key=g.certno, amount=_subsidy(p), score=ibis.literal(1.0))
+
+
+def deceased_enrolled(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    ps = inp.persons.filter(inp.persons.death_date.notnull())
+    e = inp.enrolments
+    j = e.join(ps, e.psn_no == ps.psn_no).select(
+        psn_no=e.psn_no,
+        certno=e.certno,
+        insutype=e.insutype,
+        enrol_date=e.enrol_date,
+        death_date=ps.death_date,
+    )
+    j = j.filter(
+        (j.death_date < p.year_start) | (j.enrol_date.notnull() & (j.enrol_date > j.death_date))
+    )
+    g = j.group_by("psn_no").aggregate(
+        certno=j.certno.max(),
+        death_date=j.death_date.max(),
+        insutype=j.insutype.min(),
+        enrol_date=j.enrol_date.min(),
+    )
+    return g.mutate(key=g.psn_no, amount=_subsidy(p), score=ibis.literal(1.0))
+
+
+# --- claim rules ------------------------------------------------------------------------------
+
+
+def claim_after_death(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    c = inp.claims
+    ps = inp.persons.filter(inp.persons.death_date.notnull())
+    j = c.join(ps, c.psn_no == ps.psn_no).select(
+        setl_id=c.setl_id,
+        psn_no=c.psn_no,
+        certno=c.certno,
+        fixmedins_code=c.fixmedins_code,
+        dise_codg=c.dise_codg,
+        fund_pay=c.fund_pay,
+        med_type=c.med_type,
+        visit_date=c.adm_time.fill_null(c.setl_time).date(),
+        death_date=ps.death_date,
+    )
+    j = j.filter(j.visit_date > j.death_date)
+    days = j.visit_date.delta(j.death_date, unit="day")
+    return j.mutate(key=j.setl_id, amount=j.fund_pay, score=days.cast("float64"), days=days)
+
+
+def overlapping_stay(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    b = inp.stays
+    a = b.view()
+    later = (a.adm < b.adm) | ((a.adm == b.adm) & (a.setl_id < b.setl_id))
+    j = a.join(
+        b,
+        [
+            a.psn_no == b.psn_no,
+            later,
+            b.adm.date() < a.dscg.date(),  # a transfer on the discharge day is no overlap
+            a.fixmedins_code != b.fixmedins_code,
+            b.in_year,
+        ],
+    )
+    overlap = ibis.least(a.dscg, b.dscg).date().delta(b.adm.date(), unit="day")
+    j = j.select(
+        setl_id=b.setl_id,
+        psn_no=b.psn_no,
+        certno=b.certno,
+        fixmedins_code=b.fixmedins_code,
+        dise_codg=b.dise_codg,
+        fund_pay=b.fund_pay,
+        adm_date=b.adm.date(),
+        dscg_date=b.dscg.date(),
+        other_setl_id=a.setl_id,
+        other_fixmedins=a.fixmedins_code,
+        other_adm=a.adm.date(),
+        other_dscg=a.dscg.date(),
+        overlap_days=ibis.greatest(overlap, 1),
+    )
+    keys = ["setl_id", "psn_no", "certno", "fixmedins_code", "dise_codg", "fund_pay"]
+    g = j.group_by([*keys, "adm_date", "dscg_date"]).aggregate(
+        other_setl_id=j.other_setl_id.min(),
+        other_fixmedins=j.other_fixmedins.min(),
+        other_adm=j.other_adm.min(),
+        other_dscg=j.other_dscg.max(),
+        overlap_days=j.overlap_days.max(),
+        others=j.other_setl_id.nunique(),
+    )
+    return g.mutate(key=g.setl_id, amount=g.fund_pay, score=g.overlap_days.cast("float64"))
+
+
+def split_admission(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    s = inp.stays
+    n = p.split_admission_days
+    excluded = one_of(s.dx3, p.split_admission_excluded)
+    s = s.filter(
+        s.in_year
+        & s.prev_setl_id.notnull()
+        & (s.gap_days >= 0)
+        & (s.gap_days <= n)
+        & (s.dx3 == s.prev_dx3)
+        & ~excluded
+    )
+    return s.mutate(
+        key=s.setl_id,
+        amount=s.fund_pay,
+        score=1.0 + (n - s.gap_days).cast("float64") / n,
+        adm_date=s.adm.date(),
+        prev_dscg_date=s.prev_dscg.date(),
+        same_hospital=ibis.cases((s.fixmedins_code == s.prev_fixmedins_code, "是"), else_="否"),
+    )
+
+
+def bed_hanging(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    s = inp.stays
+    limit = ibis.literal(Decimal(p.bed_hanging_max_daily_cost), MONEY)
+    s = s.filter(s.in_year & (s.los >= p.bed_hanging_min_days) & (s.medfee_sumamt < limit * s.los))
+    daily = s.medfee_sumamt.cast("float64") / s.los
+    return s.mutate(
+        key=s.setl_id,
+        amount=s.fund_pay,
+        score=float(p.bed_hanging_max_daily_cost) / ibis.greatest(daily, 0.01),
+        daily_cost=_dec2(daily),
+        adm_date=s.adm.date(),
+        dscg_date=s.dscg.date(),
+    )
+
+
+def restricted_diagnosis(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    c = inp.claims.filter(inp.claims.dise_codg.notnull())
+    ps = inp.persons
+    j = c.left_join(ps, c.psn_no == ps.psn_no).select(
+        setl_id=c.setl_id,
+        psn_no=c.psn_no,
+        certno=c.certno.fill_null(ps.certno),
+        fixmedins_code=c.fixmedins_code,
+        dise_codg=c.dise_codg,
+        fund_pay=c.fund_pay,
+        visit_date=c.adm_time.fill_null(c.setl_time).date(),
+        gend=ps.gend,
+        brdy=ps.brdy,
+    )
+    # Sex and birth date from the ID number where the person record lacks them (GB 11643).
+    cert = j.certno.upper()
+    valid = cert.length() == 18
+    id_gend = ibis.cases(
+        (valid & (cert.substr(16, 1).try_cast("int64") % 2 == 1), "1"),
+        (valid & cert.substr(16, 1).re_search("^[0-9]$"), "2"),
+        else_=ibis.null("string"),
+    )
+    id_brdy = (cert.substr(6, 4) + "-" + cert.substr(10, 2) + "-" + cert.substr(12, 2)).try_cast(
+        "date"
+    )
+    j = j.mutate(gend=j.gend.fill_null(id_gend), brdy=j.brdy.fill_null(id_brdy))
+    dx3 = j.dise_codg.upper().substr(0, 3)
+    age = _age(j.brdy, j.visit_date)
+    male_only = _in_ranges(dx3, p.male_only) & (j.gend == "2")
+    female_only = _in_ranges(dx3, p.female_only) & (j.gend == "1")
+    too_young = _in_ranges(dx3, p.min_age_codes) & (age < p.min_age_years)
+    j = j.mutate(
+        reason=ibis.cases(
+            (male_only, "男性限定诊断用于女性"),
+            (female_only, "女性限定诊断用于男性"),
+            (too_young, f"低于{p.min_age_years}周岁的年龄限定诊断"),
+            else_=ibis.null("string"),
+        ),
+        age=age,
+        sex=j.gend.substitute({"1": "男", "2": "女"}, else_="未说明"),
+    )
+    j = j.filter(j.reason.notnull())
+    return j.mutate(key=j.setl_id, amount=j.fund_pay, score=ibis.literal(1.0))
+
+
+# --- hospital outliers ------------------------------------------------------------------------
+
+
+def _median(t: ir.Table, value: str, by: str, out: str) -> ir.Table:
+    """Exact median per group from ranks (the engines' own medians differ: approximate on Spark)."""
+    w = ibis.window(group_by=by, order_by=[t[value], t.fixmedins_code])
+    r = t.mutate(_rn=ibis.row_number().over(w), _n=t[value].count().over(ibis.window(group_by=by)))
+    lo, hi = (r._n - 1) // 2, r._n // 2
+    return r.group_by(by).aggregate(**{out: r[value].mean(where=(r._rn == lo) | (r._rn == hi))})
+
+
+def _robust_z(t: ir.Table, value: str, p: SupervisionParams) -> ir.Table:
+    """z = (x − median) ÷ (1.4826 × MAD) against hospitals of the same level (robust z)."""
+    peers = t.group_by("level").aggregate(peers=t.count())
+    t = t.join(peers, "level").filter(lambda x: x.peers >= p.outlier_min_peers)
+    med = _median(t, value, "level", "median")
+    t = t.join(med, "level")
+    t = t.mutate(_dev=(t[value] - t.median).abs())
+    mad = _median(t, "_dev", "level", "mad")
+    mean_ad = t.group_by("level").aggregate(mean_ad=t._dev.mean())
+    t = t.join(mad, "level").join(mean_ad, "level").drop("_dev")
+    # When more than half the peers share one value (MAD = 0, e.g. no readmissions at all),
+    # fall back to the mean absolute deviation (Iglewicz & Hoaglin's 1.2533 × MeanAD).
+    scale = ibis.cases(
+        (t.mad > 0, 1.4826 * t.mad),
+        (t.mean_ad > 0, 1.2533 * t.mean_ad),
+        else_=ibis.null("float64"),
+    )
+    z = (t[value] - t.median) / scale
+    return t.mutate(z=z)
+
+
+def _hospitals(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    s = inp.stays.filter(inp.stays.in_year)
+    readmit = s.gap_days.notnull() & (s.gap_days >= 0) & (s.gap_days <= p.readmission_days)
+    h = s.group_by("fixmedins_code").aggregate(
+        n=s.count(),
+        medfee_fen=to_fen(s.medfee_sumamt).sum(),
+        fund_fen=to_fen(s.fund_pay).sum(),
+        los_sum=s.los.sum(),
+        readmits=readmit.cast("int64").sum(),
+        readmit_fen=to_fen(s.fund_pay).sum(where=readmit),
+        lv=s.hi_setl_lv.max(),
+    )
+    h = h.filter(h.n >= p.outlier_min_admissions)
+    inst = inp.institutions
+    h = h.left_join(inst, h.fixmedins_code == inst.fixmedins_code).select(
+        h, level=inst.hosp_lv.fill_null(h.lv).fill_null("9")
+    )
+    # Cost per admission in whole fen, half-up: integer arithmetic, identical on every engine.
+    return h.mutate(
+        cost_fen=(h.medfee_fen * 2 + h.n) // (h.n * 2),
+        avg_los=h.los_sum.cast("float64") / h.n,
+        readmit_rate=h.readmits.cast("float64") / h.n,
+    )
+
+
+def _outlier(t: ir.Table, p: SupervisionParams) -> ir.Table:
+    t = t.filter(t.z > p.outlier_z_threshold)
+    return t.mutate(
+        key=t.fixmedins_code,
+        score=(t.z / p.outlier_z_threshold).round(4),
+        z_shown=_dec2(t.z),
+        level_name=t.level.substitute({"1": "一级", "2": "二级", "3": "三级"}, else_="未定级"),
+    )
+
+
+def hospital_cost_outlier(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    h = _hospitals(inp, p)
+    t = _robust_z(h.mutate(value=h.cost_fen.cast("float64")), "value", p)
+    t = _outlier(t, p)
+    median_fen = t.median.cast("int64")
+    excess = ibis.greatest(t.medfee_fen - t.n * median_fen, 0)
+    return t.mutate(
+        amount=to_money(excess),
+        cost=to_money(t.cost_fen),
+        peer_median=to_money(median_fen),
+    )
+
+
+def hospital_los_outlier(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    h = _hospitals(inp, p)
+    t = _outlier(_robust_z(h.mutate(value=h.avg_los), "value", p), p)
+    excess_days = ibis.greatest(t.los_sum - (t.median * t.n).round(0).cast("int64"), 0)
+    return t.mutate(
+        amount=to_money(t.fund_fen * excess_days // t.los_sum),
+        avg_los_shown=_dec2(t.avg_los),
+        peer_median=_dec2(t.median),
+    )
+
+
+def hospital_readmission_outlier(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    h = _hospitals(inp, p)
+    t = _outlier(_robust_z(h.mutate(value=h.readmit_rate), "value", p), p)
+    return t.mutate(
+        amount=to_money(t.readmit_fen.fill_null(0)),
+        rate_shown=_dec2(t.readmit_rate * 100),
+        peer_median=_dec2(t.median * 100),
+    )
+
+
+# --- settlement and off-site ------------------------------------------------------------------
+
+
+def payment_mismatch(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    d = inp.discrepancies
+    assert d is not None
+    zero = ibis.literal(0, MONEY)
+    amount = (
+        d.diff_hifp_pay.fill_null(zero).abs()
+        + d.diff_hifmi_pay.fill_null(zero).abs()
+        + d.diff_maf_pay.fill_null(zero).abs()
+    ).cast(MONEY)
+    d = d.mutate(amount=amount).filter(lambda x: x.amount > 0)
+    return d.mutate(key=d.setl_id, score=ibis.literal(1.0))
+
+
+def offsite_check(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    c = inp.claims
+    off = c.filter(c.offsite_flag == "1")
+    # Local settlements strictly inside an off-site stay: the person cannot be in two places.
+    stays = inp.stays.filter(inp.stays.in_year & (inp.stays.offsite_flag == "1"))
+    local = c.filter(c.offsite_flag.fill_null("0") != "1")
+    local_day = local.setl_time.date()
+    inside = stays.join(
+        local,
+        [
+            stays.psn_no == local.psn_no,
+            local_day > stays.adm.date(),
+            local_day < stays.dscg.date(),
+        ],
+    )
+    hits = inside.group_by(setl_id=stays.setl_id).aggregate(local_claims=inside.count())
+    j = off.left_join(hits, off.setl_id == hits.setl_id).select(
+        off, local_claims=hits.local_claims.fill_null(0)
+    )
+    big = j.medfee_sumamt >= ibis.literal(Decimal(p.offsite_amount_threshold), MONEY)
+    j = j.filter(big | (j.local_claims > 0))
+    reason = ibis.cases(
+        (big & (j.local_claims > 0), "金额超过核查标准,且住院期间本地有结算"),
+        (big, "金额超过核查标准"),
+        else_="异地住院期间本地有结算",
+    )
+    return j.mutate(
+        key=j.setl_id,
+        amount=j.fund_pay,
+        score=(j.medfee_sumamt.cast("float64") / float(p.offsite_amount_threshold)).round(4)
+        + j.local_claims.cast("float64"),
+        reason=reason,
+        visit_date=j.setl_time.date(),
+    )
+
+
+B15 = f"{REG}第十五条、第三十八条"
+B17 = f"{REG}第十七条、第四十一条"
+B20 = f"{REG}第二十条、第四十条"
+
+CATALOGUE: tuple[Rule, ...] = (
+    Rule(
+        "invalid_id",
+        "无效参保(身份证号无效)",
+        f"{B20};DOMAIN.md §6 无效参保",
+        "参保人员身份证号不符合 GB 11643(导入时被隔离,或已导入但校验不通过/地址码不存在)",
+        "psn_no",
+        "invalid_id",
+        ("subsidy_per_person",),
+        (("reason", "问题"), ("source", "来源表")),
+        "人均财政补助",
+        invalid_id,
+    ),
+    Rule(
+        "duplicate_enrolment_region",
+        "跨统筹区重复参保",
+        f"{B17}(不得重复享受待遇)",
+        "同一身份证号同年在两个及以上统筹区参加城乡居民医保(390)",
+        "certno",
+        "duplicate_enrolment_region",
+        ("subsidy_per_person",),
+        (
+            ("regions", "参保地个数"),
+            ("region_min", "参保地一"),
+            ("region_max", "参保地二"),
+            ("psn_other", "另一人员编号"),
+        ),
+        "人均财政补助 ×(参保地个数 − 1)",
+        duplicate_enrolment_region,
+    ),
+    Rule(
+        "duplicate_enrolment_insutype",
+        "职工与居民医保重复参保",
+        f"{B17}(不得重复享受待遇)",
+        "同一身份证号同年既参加职工医保(310)又参加城乡居民医保(390)",
+        "certno",
+        "duplicate_enrolment_insutype",
+        ("subsidy_per_person",),
+        (("region_310", "职工医保参保地"), ("region_390", "居民医保参保地")),
+        "人均财政补助",
+        duplicate_enrolment_insutype,
+    ),
+    Rule(
+        "deceased_enrolled",
+        "死亡人员参保",
+        f"{B20};DOMAIN.md §6 无效参保",
+        "死亡日期早于参保年度 1 月 1 日(或早于参保日期)仍有本年度参保登记",
+        "psn_no",
+        "deceased_enrolled",
+        ("subsidy_per_person",),
+        (("death_date", "死亡日期"), ("insutype", "险种"), ("enrol_date", "参保日期")),
+        "人均财政补助",
+        deceased_enrolled,
+    ),
+    Rule(
+        "claim_after_death",
+        "死亡后就医结算",
+        f"{B17};{B20}",
+        "就诊(入院)日期晚于死亡日期的结算单(冒名就医嫌疑)",
+        "setl_id",
+        None,
+        (),
+        (
+            ("death_date", "死亡日期"),
+            ("visit_date", "就诊日期"),
+            ("days", "死亡后天数"),
+            ("med_type", "医疗类别"),
+        ),
+        "该结算单基金支付合计",
+        claim_after_death,
+    ),
+    Rule(
+        "overlapping_stay",
+        "住院时间重叠(不同医院)",
+        f"{B20}(冒名、虚构住院嫌疑)",
+        "同一人在不同医院的住院时间重叠;指向入院较晚的一张结算单",
+        "setl_id",
+        "overlapping_stay",
+        (),
+        (
+            ("adm_date", "本次入院"),
+            ("dscg_date", "本次出院"),
+            ("other_setl_id", "重叠结算ID"),
+            ("other_fixmedins", "重叠机构"),
+            ("other_adm", "重叠入院"),
+            ("other_dscg", "重叠出院"),
+            ("overlap_days", "重叠天数"),
+        ),
+        "入院较晚结算单的基金支付合计",
+        overlapping_stay,
+    ),
+    Rule(
+        "split_admission",
+        "分解住院",
+        f"{B15}(不得分解住院)",
+        "出院后 N 天内(含第 N 天)以相同 3 位诊断类目再次入院;放化疗疗程(Z51 等)除外",
+        "setl_id",
+        "split_admission",
+        ("split_admission_days", "split_admission_excluded"),
+        (
+            ("prev_setl_id", "上次结算ID"),
+            ("prev_fixmedins_code", "上次机构"),
+            ("prev_dscg_date", "上次出院"),
+            ("adm_date", "本次入院"),
+            ("gap_days", "间隔天数"),
+            ("same_hospital", "同一医院"),
+        ),
+        "再次入院结算单的基金支付合计",
+        split_admission,
+    ),
+    Rule(
+        "bed_hanging",
+        "挂床住院(长住院低费用)",
+        f"{B15}(不得挂床住院)",
+        "住院天数不少于阈值且日均医疗费用低于阈值;没有费用明细表,无法核对是否有治疗项目",
+        "setl_id",
+        "bed_hanging",
+        ("bed_hanging_min_days", "bed_hanging_max_daily_cost"),
+        (
+            ("adm_date", "入院"),
+            ("dscg_date", "出院"),
+            ("los", "住院天数"),
+            ("medfee_sumamt", "医疗费总额"),
+            ("daily_cost", "日均费用"),
+        ),
+        "该结算单基金支付合计",
+        bed_hanging,
+    ),
+    Rule(
+        "restricted_diagnosis",
+        "性别、年龄限定诊断不符",
+        f"{B15};{B20}",
+        "男性/女性限定诊断用于另一性别,或妊娠分娩诊断用于低龄人员;诊断区间取自 ICD-10 医保版",
+        "setl_id",
+        None,
+        ("male_only_diagnoses", "female_only_diagnoses", "min_age_diagnoses", "min_age_years"),
+        (("reason", "问题"), ("sex", "性别"), ("age", "年龄"), ("visit_date", "就诊日期")),
+        "该结算单基金支付合计",
+        restricted_diagnosis,
+    ),
+    Rule(
+        "hospital_cost_outlier",
+        "医院次均住院费用异常偏高",
+        f"{B15};DOMAIN.md §6 医院异常值",
+        "次均住院费用的稳健Z值(与同级医院比较,中位数/MAD)高于阈值",
+        "fixmedins_code",
+        "inflated_hospital",
+        ("outlier_z_threshold", "outlier_min_admissions", "outlier_min_peers"),
+        (
+            ("level_name", "医院等级"),
+            ("n", "住院人次"),
+            ("cost", "次均费用"),
+            ("peer_median", "同级中位数"),
+            ("z_shown", "稳健Z值"),
+        ),
+        "医疗费总额 − 住院人次 × 同级次均费用中位数",
+        hospital_cost_outlier,
+    ),
+    Rule(
+        "hospital_los_outlier",
+        "医院平均住院日异常偏长",
+        f"{B15};DOMAIN.md §6 医院异常值",
+        "平均住院日的稳健Z值(与同级医院比较)高于阈值",
+        "fixmedins_code",
+        None,
+        ("outlier_z_threshold", "outlier_min_admissions", "outlier_min_peers"),
+        (
+            ("level_name", "医院等级"),
+            ("n", "住院人次"),
+            ("avg_los_shown", "平均住院日"),
+            ("peer_median", "同级中位数"),
+            ("z_shown", "稳健Z值"),
+        ),
+        "基金支付 × 超出同级中位数的床日占比",
+        hospital_los_outlier,
+    ),
+    Rule(
+        "hospital_readmission_outlier",
+        "医院再入院率异常偏高",
+        f"{B15}(分解住院嫌疑);DOMAIN.md §6 医院异常值",
+        "出院后 readmission_days 天内再入院的比例,稳健Z值(与同级医院比较)高于阈值",
+        "fixmedins_code",
+        None,
+        ("readmission_days", "outlier_z_threshold", "outlier_min_admissions", "outlier_min_peers"),
+        (
+            ("level_name", "医院等级"),
+            ("n", "住院人次"),
+            ("readmits", "再入院人次"),
+            ("rate_shown", "再入院率(%)"),
+            ("peer_median", "同级中位数(%)"),
+            ("z_shown", "稳健Z值"),
+        ),
+        "再入院结算单的基金支付合计",
+        hospital_readmission_outlier,
+    ),
+    Rule(
+        "payment_mismatch",
+        "结算金额与政策复核不符",
+        f"{REG}第十二条(经办机构审核结算);第二十条",
+        "记录的统筹、大病、救助支付与 yibao settle 按政策复核的结果不同(需先运行 yibao settle)",
+        "setl_id",
+        "payment_mismatch",
+        (),
+        (
+            ("recorded_hifp_pay", "记录统筹"),
+            ("computed_hifp_pay", "复核统筹"),
+            ("recorded_hifmi_pay", "记录大病"),
+            ("computed_hifmi_pay", "复核大病"),
+            ("recorded_maf_pay", "记录救助"),
+            ("computed_maf_pay", "复核救助"),
+        ),
+        "各基金差额绝对值之和",
+        payment_mismatch,
+        needs_settlement=True,
+    ),
+    Rule(
+        "offsite_check",
+        "异地就医待核查",
+        f"{B20};遂宁年鉴2014 异地就医核查(seed 003)",
+        "异地就医结算单:医疗费总额不低于核查标准,或异地住院期间本人在本地另有结算(冒名嫌疑)",
+        "setl_id",
+        None,
+        ("offsite_amount_threshold",),
+        (
+            ("reason", "核查原因"),
+            ("visit_date", "结算日期"),
+            ("medfee_sumamt", "医疗费总额"),
+            ("local_claims", "同期本地结算数"),
+        ),
+        "该结算单基金支付合计",
+        offsite_check,
+    ),
+)
+RULES: dict[str, Rule] = {r.code: r for r in CATALOGUE}
+
+
+def finish(rule: Rule, t: ir.Table) -> ir.Table:
+    """Standard columns plus one evidence text ``标签:值;…`` (the same text on every engine)."""
+    cols = {}
+    for name, dtype in STANDARD.items():
+        cols[name] = t[name].cast(dtype) if name in t.columns else ibis.null(dtype)
+    parts = []
+    for col, label in rule.evidence:
+        parts.append(ibis.literal(f"{label}:") + t[col].cast("string").fill_null("—"))
+    evidence = parts[0]
+    for part in parts[1:]:
+        evidence = evidence + ";" + part
+    return t.select(rule=ibis.literal(rule.code), **cols, evidence=evidence).mutate(
+        score=lambda x: x.score.round(4)
+    )
