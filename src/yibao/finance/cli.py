@@ -38,7 +38,7 @@ def summary_lines(rep: FinanceReport) -> list[str]:
         g = sum((a.received for a in rows), ZERO)
         s = sum((a.settlement for a in rows), ZERO)
         r = "—" if not d else pct(g / d)
-        extra = f",另上年清算 {wan(s)} 万元" if s else ""
+        extra = f",另上年清算 {s} 元(不计入到位率)" if s else ""
         lines.append(f"  {level}:应补助 {wan(d)} 万元,到位 {wan(g)} 万元,到位率 {r}{extra}")
     for a in rep.short_levels():
         name = rep.region_names.get(a.region_code, a.region_code)

@@ -149,32 +149,30 @@ def retiree_costs(
     c = _claims_year(claims, settlements, year)
     c = c.filter(c.insutype.isin(list(insutypes)))
     inp = c.med_type.isin(list(INPATIENT_MED_TYPES))
-    paid = c.hifp_pay.fill_null(0)
+    paid = _fen(c.hifp_pay).fill_null(0)
     per = c.group_by("psn_no").aggregate(
-        inpatient_fen=_fen(ibis.cases((inp, paid), else_=0)).sum(),
-        outpatient_fen=_fen(ibis.cases((~inp, paid), else_=0)).sum(),
+        inpatient_fen=ibis.cases((inp, paid), else_=0).sum(),
+        outpatient_fen=ibis.cases((~inp, paid), else_=0).sum(),
         visits=c.count(),
     )
     e = enrol.filter((enrol.year == year) & enrol.insutype.isin(list(insutypes)))
     people = e.select("psn_no", "region_code").distinct()
+    if roster is None:
+        people = people.mutate(period=ibis.null("string"), quota_fen=ibis.null("int64"))
+    else:
+        r = roster.select(r_psn="psn_no", period="period", quota_fen="quota_fen")
+        people = people.left_join(r, people.psn_no == r.r_psn).drop("r_psn")
     j = people.outer_join(per, people.psn_no == per.psn_no)
     j = j.select(
         psn_no=ibis.coalesce(j.psn_no, j.psn_no_right),
         region_code=j.region_code,
         enrolled=j.psn_no.notnull(),
+        period=j.period,
+        quota_fen=j.quota_fen,
         inpatient_fen=j.inpatient_fen.fill_null(0),
         outpatient_fen=j.outpatient_fen.fill_null(0),
         visits=j.visits.fill_null(0),
     )
-    if roster is None:
-        return j.mutate(
-            period=ibis.null("string"),
-            quota_fen=ibis.null("int64"),
-            topup_fen=ibis.literal(0, "int64"),
-        )
-    r = roster.select(r_psn="psn_no", period="period", quota_fen="quota_fen")
-    k = j.left_join(r, j.psn_no == r.r_psn).drop("r_psn")
-    used = k.inpatient_fen + k.outpatient_fen
-    return k.mutate(
-        topup_fen=ibis.greatest(k.quota_fen.fill_null(0) - used, 0).cast("int64"),
-    )
+    used = j.inpatient_fen + j.outpatient_fen
+    # Only enrolled retirees with a quota get the unused part in cash.
+    return j.mutate(topup_fen=ibis.greatest(j.quota_fen.fill_null(0) - used, 0).cast("int64"))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from yibao.finance.params import LEVELS, pct
@@ -51,7 +52,10 @@ def _header(ws: Worksheet, headers: list[str]) -> None:
         cell.font = BOLD
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     for i, h in enumerate(headers, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(10, len(h) * 2 + 2)
+        letter = get_column_letter(i)
+        ws.column_dimensions[letter].width = max(
+            ws.column_dimensions[letter].width or 0, len(h) * 2
+        )
 
 
 def _row(ws: Worksheet, values: list, bold: bool = False) -> None:

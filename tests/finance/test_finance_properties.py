@@ -1,0 +1,167 @@
+"""Properties: levels add up to insured × subsidy; the balance telescopes across years."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yibao.finance.accounts import EXPENSE, INCOME, classify_text, fund_book
+from yibao.finance.contrib import contributions
+from yibao.finance.params import finance_params
+from yibao.finance.subsidy import subsidy_due
+from yibao.money import round_fen
+from yibao.policy import load_policy
+
+D = Decimal
+YIYANG = finance_params(load_policy("yiyang-2019"), 2019)
+DEMO = finance_params(load_policy("demo-county"), 2021)
+#: The six 益阳 counties (by class) and counties of other provinces (by national tier only).
+CODES = ["430902", "430903", "430921", "430922", "430923", "430981", "110101", "510104", "320102"]
+
+
+@given(st.dictionaries(st.sampled_from(CODES), st.integers(0, 3_000_000), min_size=1))
+@settings(max_examples=150, deadline=None)
+def test_levels_add_up_to_insured_times_subsidy(insured):
+    for fp in (YIYANG, DEMO):
+        rows, _ = subsidy_due(insured, fp)
+        for region, n in insured.items():
+            mine = [r for r in rows if r.region_code == region]
+            assert [r.level for r in mine] == ["中央", "省级", "市级", "县级"]
+            assert sum(r.due for r in mine) == round_fen(fp.subsidy_per_person * n)
+            assert all(r.due >= 0 for r in mine)
+            assert all(r.due == r.due.quantize(D("0.01")) for r in mine)
+
+
+def test_central_share_by_national_tier_when_the_county_has_no_class():
+    rows, notes = subsidy_due({"510104": 10, "110101": 10}, YIYANG)
+    due = {(r.region_code, r.level): r.due for r in rows}
+    assert due[("510104", "中央")] == D("4160.00")  # 四川 一档 80% × 520 × 10
+    assert due[("110101", "中央")] == D("520.00")  # 北京 五档 10%
+    assert any("省级按 0 计" in n for n in notes)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted({"普通人员", "特困人员", "低保对象", "返贫致贫人口", "孤儿"})),
+            st.integers(0, 10_000),
+        ),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda t: t[0],
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_contribution_parts_add_up(cats):
+    rows = [
+        {
+            "region_code": "430902",
+            "category": c,
+            "insured": n,
+            "recorded": None,
+            "recorded_subsidised": None,
+            "missing_contribution": n,
+        }
+        for c, n in cats
+    ]
+    out, _ = contributions(rows, YIYANG)
+    for r in out:
+        assert r.due_subsidy + r.due_person == r.due == 220 * r.insured
+        assert 0 <= r.due_subsidy <= r.due
+
+
+CATEGORIES = {
+    "收入": ["个人缴费收入", "财政补助收入", "利息收入", "其他收入", "财政专户转入"],
+    "支出": ["住院支出", "门诊支出", "购买大病保险", "其他支出", "拨付支出户(转出)"],
+}
+amounts = st.integers(0, 10**9).map(lambda f: D(f) / 100)
+
+
+@st.composite
+def ledgers(draw):
+    """Entries over 1–5 years; internal transfers balanced or not, as drawn."""
+    first = draw(st.integers(2015, 2020))
+    years = draw(st.integers(1, 5))
+    rows = [
+        {
+            "year": first,
+            "fund": "居民医保",
+            "line": "opening",
+            "amount": draw(amounts),
+            "category": "期初余额",
+        }
+    ]
+    for _ in range(draw(st.integers(0, 40))):
+        direction = draw(st.sampled_from(["收入", "支出"]))
+        cat = draw(st.sampled_from(CATEGORIES[direction]))
+        rows.append(
+            {
+                "year": first + draw(st.integers(0, years - 1)),
+                "fund": "居民医保",
+                "line": classify_text(direction, cat),
+                "amount": draw(amounts),
+                "category": cat,
+            }
+        )
+    return first, first + years - 1, rows
+
+
+@given(ledgers())
+@settings(max_examples=200, deadline=None)
+def test_balance_telescopes_across_years(case):
+    first, last, rows = case
+    book = fund_book(rows, {}, last)
+    bal = book.balances
+    assert [b.year for b in bal] == list(range(first, last + 1))
+    opening = next(r["amount"] for r in rows if r["line"] == "opening")
+    assert bal[0].opening == opening
+    for prev, nxt in zip(bal, bal[1:], strict=False):
+        assert nxt.opening == prev.closing
+    for b in bal:
+        assert b.closing == b.opening + b.income - b.expense
+    income = sum((r["amount"] for r in rows if r["line"] in INCOME), D(0))
+    expense = sum((r["amount"] for r in rows if r["line"] in EXPENSE), D(0))
+    assert bal[-1].closing == opening + income - expense
+    # every entry added up, as the ledger has it: the gap is exactly the unbalanced transfers
+    signed = sum(
+        (r["amount"] if r["line"] in INCOME | {"transfer_in", "opening"} else -r["amount"])
+        for r in rows
+    )
+    transfers = sum(
+        (r["amount"] if r["line"] == "transfer_in" else -r["amount"])
+        for r in rows
+        if r["line"] in ("transfer_in", "transfer_out")
+    )
+    assert bal[-1].book_balance == signed
+    assert bal[-1].gap == transfers
+    assert (bal[-1].gap != 0) == any("相差" in n for n in book.notes)
+
+
+def test_balance_equation_on_generated_ledger(yiyang_ws, tmp_path):
+    """300 random entries over three years through `yibao ingest` and the Ibis classification:
+    the 2019 closing is the sum of every signed entry, to the fen."""
+    from finance.fin_data import LEDGER_HEADER, load, write
+    from yibao.finance.run import run_finance
+
+    rng = random.Random(7)
+    rows, signed = [], D(0)
+    for i in range(300):
+        direction = rng.choice(["收入", "支出"])
+        cat = rng.choice(CATEGORIES[direction][:4])
+        amt = D(rng.randint(1, 10**8)) / 100
+        y = rng.choice([2019, 2020, 2021])
+        rows.append(
+            [f"G{i}", f"{y}-{rng.randint(1, 12):02d}-15", "430922", "居民医保", "支出户",
+             direction, cat, f"{amt}"]
+        )  # fmt: skip
+        if y <= 2020:
+            signed += amt if direction == "收入" else -amt
+    load(yiyang_ws, write(tmp_path / "gen.csv", LEDGER_HEADER, rows), "fund_ledger")
+    rep = run_finance(yiyang_ws, 2020)
+    # the fixture's own ledger: 1000 + 2000 − 1500 in 2018, 7112.34 − 3888.30 in 2019
+    expected = D("1000") + D("500") + D("7112.34") - D("3888.30") + signed
+    assert rep.book.closing == expected
+    assert rep.book.balances[-1].gap == 0
