@@ -131,7 +131,9 @@ def load_policy(ref: str | Path, *, _seen: tuple[str, ...] = ()) -> Policy:
         base = load_policy(_resolve(str(doc["extends"]), path.parent), _seen=(*_seen, fname))
         params.update(base.parameters)
         files.extend(base.files)
-    own = dict(_walk(doc["parameters"], "", fname))
+    # A file that only re-labels a baseline (``extends`` and no own parameters) is allowed.
+    empty = doc["parameters"] in (None, {}) and doc.get("extends")
+    own = {} if empty else dict(_walk(doc["parameters"], "", fname))
     params.update(own)
     files.append(fname)
     meta = {k: doc[k] for k in ("region", "description", "extends", "references") if k in doc}
