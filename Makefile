@@ -25,6 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: $(STAMP)
+	$(BIN)/yibao bench synth --preset yiyang-2019 --scale $${SCALE:-1} --json
 	$(BIN)/yibao bench settle --claims $${CLAIMS:-10000000} --json
 	$(BIN)/yibao bench ingest --rows $${ROWS:-10000000} --json
 

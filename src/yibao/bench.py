@@ -232,3 +232,33 @@ def bench_supervise(workspace: Path, year: int, engine: str = "duckdb") -> dict:
         "skipped": [r.rule.code for r in outcome.runs if r.skipped],
         "peak_rss_mb": round(peak_kb / 1024),
     }
+
+
+def bench_synth(preset: str = "yiyang-2019", scale: float = 1.0, fmt: str = "csv") -> dict:
+    """Generation speed and peak memory of `yibao synth` (issue 4), output deleted afterwards."""
+    from yibao.synth.run import synthesize
+
+    tmp = Path(tempfile.mkdtemp(prefix="yibao-bench-synth-"))
+    try:
+        r = synthesize(preset, tmp / "out", scale=scale, seed=1, fmt=fmt)
+        size = sum(p.stat().st_size for p in (tmp / "out").rglob("*") if p.is_file())
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    files = r.manifest["files"]
+    rows = sum(f["rows"] for f in files.values())
+    return {
+        "benchmark": "synth",
+        "preset": preset,
+        "scale": scale,
+        "format": fmt,
+        "seconds": round(r.seconds, 2),
+        "rows": rows,
+        "rows_per_s": round(rows / r.seconds),
+        "persons": files["persons"]["rows"],
+        "claims": files["claims"]["rows"],
+        "claims_per_s": round(files["claims"]["rows"] / r.seconds),
+        "output_mb": round(size / 2**20),
+        "peak_rss_mb": r.peak_rss_mb,
+    }

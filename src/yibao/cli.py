@@ -137,6 +137,38 @@ def idcheck(
 
 
 @app.command()
+def synth(
+    preset: Annotated[str, typer.Option(help="合成区域预设 / region preset, e.g. yiyang-2019")],
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")],
+    scale: Annotated[float, typer.Option(help="规模(1 = 预设的全部参保人)")] = 0.01,
+    seed: Annotated[int, typer.Option(help="随机种子;同一种子输出逐字节相同")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="csv | xlsx | parquet")] = "csv",
+    encoding: Annotated[str, typer.Option(help="CSV 编码 utf-8 | gbk")] = "utf-8",
+    rate: Annotated[
+        list[str] | None, typer.Option(help="异常比例 类型=比例, 可多次 / anomaly rate")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出清单")] = False,
+) -> None:
+    """生成合成区域数据 / synthetic region exports with planted anomalies and ground truth."""
+    from yibao.synth.cli import run_synth
+
+    raise typer.Exit(
+        run_synth(
+            preset=preset,
+            out_dir=out_dir,
+            scale=scale,
+            seed=seed,
+            fmt=fmt,
+            encoding=encoding,
+            rates=rate or [],
+            as_json=as_json,
+            out=out,
+            err=err,
+        )
+    )
+
+
+@app.command()
 def settle(
     workspace: Annotated[Path | None, typer.Argument(help="工作区目录(与 --claims 二选一)")] = None,
     year: Annotated[int | None, typer.Option(help="结算年度(工作区模式)")] = None,
@@ -184,6 +216,44 @@ def finance(
             policy=policy,
             engine=engine,
             roster=retirees,
+            out=out,
+            err=err,
+        )
+    )
+
+
+@app.command()
+def supervise(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
+    year: Annotated[int, typer.Option(help="筛查年度 / year")],
+    rules: Annotated[
+        str | None, typer.Option(help="只运行这些规则,逗号分隔 / rule codes, comma-separated")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="计算引擎 duckdb 或 pyspark")] = "duckdb",
+    unmask: Annotated[
+        bool, typer.Option(help="工作清单显示未脱敏的个人信息(需稽核角色)")
+    ] = False,
+    role: Annotated[
+        str | None, typer.Option(help="当前角色,如 稽核/inspector(也可用环境变量 YIBAO_ROLE)")
+    ] = None,
+    against_truth: Annotated[
+        Path | None, typer.Option(help="yibao synth 输出目录:按真值计算召回率和精确率")
+    ] = None,
+    policy: Annotated[str | None, typer.Option(help="政策预设或 YAML(默认取工作区设置)")] = None,
+) -> None:
+    """基金监管筛查 / screening rules → ranked findings, xlsx work list (exit 1: targets missed)."""
+    from yibao.supervise.cli import run_supervise
+
+    raise typer.Exit(
+        run_supervise(
+            workspace=workspace,
+            year=year,
+            rules=rules,
+            engine=engine,
+            unmask=unmask,
+            role=role,
+            against_truth=against_truth,
+            policy=policy,
             out=out,
             err=err,
         )
@@ -287,6 +357,24 @@ def bench_ingest(
             out.print(f"{k}: {v}")
 
 
+@bench_app.command("synth")
+def bench_synth_cmd(
+    preset: Annotated[str, typer.Option(help="合成区域预设")] = "yiyang-2019",
+    scale: Annotated[float, typer.Option(help="规模")] = 1.0,
+    fmt: Annotated[str, typer.Option("--format", help="csv | parquet")] = "csv",
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """生成器速度与峰值内存 / generator rows/s and peak memory (issue 4)."""
+    from yibao.bench import bench_synth
+
+    res = bench_synth(preset, scale, fmt)
+    if as_json:
+        print(json.dumps(res, ensure_ascii=False))
+    else:
+        for k, v in res.items():
+            out.print(f"{k}: {v}")
+
+
 @bench_app.command("settle")
 def bench_settle_cmd(
     claims: Annotated[int, typer.Option("--claims", help="生成并结算的结算单数")] = 1_000_000,
@@ -298,6 +386,24 @@ def bench_settle_cmd(
     from yibao.bench import bench_settle
 
     res = bench_settle(claims, memory_limit=memory_limit, repeat=repeat)
+    if as_json:
+        print(json.dumps(res, ensure_ascii=False))
+    else:
+        for k, v in res.items():
+            out.print(f"{k}: {v}")
+
+
+@bench_app.command("supervise")
+def bench_supervise_cmd(
+    workspace: Annotated[Path, typer.Argument(help="已导入数据的工作区(如 yiyang-2019 生成数据)")],
+    year: Annotated[int, typer.Option(help="筛查年度")],
+    engine: Annotated[str, typer.Option(help="计算引擎 duckdb 或 pyspark")] = "duckdb",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """测量全部监管规则的用时和峰值内存 / time the whole rule catalogue on a workspace."""
+    from yibao.bench import bench_supervise
+
+    res = bench_supervise(workspace, year, engine=engine)
     if as_json:
         print(json.dumps(res, ensure_ascii=False))
     else:
