@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,13 +26,14 @@ from finance.fin_data import (
 from yibao.engine import Workspace
 
 
-@pytest.fixture
-def yiyang_ws(tmp_path: Path):
-    """Workspace on a policy extending yiyang-2019 (plus a 大病 premium of 48 元 and a 3% cap)."""
-    pol = tmp_path / "yiyang-ci.yaml"
+@pytest.fixture(scope="session")
+def _yiyang_template(tmp_path_factory) -> Path:
+    """Built once through `yibao ingest`; each test gets its own copy (ingest costs seconds)."""
+    root = tmp_path_factory.mktemp("yiyang")
+    pol = root / "yiyang-ci.yaml"
     pol.write_text(CI_POLICY, encoding="utf-8")
-    ws = Workspace.create(tmp_path / "ws", policy=str(pol))
-    d = tmp_path / "in"
+    ws = Workspace.create(root / "ws", policy=str(pol))
+    d = root / "in"
     d.mkdir()
     load(
         ws,
@@ -43,5 +45,14 @@ def yiyang_ws(tmp_path: Path):
     load(ws, write(d / "ledger.csv", LEDGER_HEADER, LEDGER), "fund_ledger")
     load(ws, write(d / "claims.csv", CLAIM_HEADER, CLAIMS), "claims")
     load(ws, write(d / "budgets.csv", BUDGET_HEADER, BUDGETS), "budgets")
+    ws.close()
+    return root / "ws"
+
+
+@pytest.fixture
+def yiyang_ws(_yiyang_template: Path, tmp_path: Path):
+    """Workspace on a policy extending yiyang-2019 (plus a 大病 premium of 48 元 and a 3% cap)."""
+    shutil.copytree(_yiyang_template, tmp_path / "ws")
+    ws = Workspace.open(tmp_path / "ws")
     yield ws
     ws.close()

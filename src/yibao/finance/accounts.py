@@ -101,6 +101,12 @@ def fund_book(
     if not flows:
         book.notes.append(f"工作区没有{fund}基金收支明细账,未计算结余和可支付月数")
         return book
+    early = flows.get(year - 1, {}).get("contributions", ZERO)
+    if not this.get("contributions") and source.get("contributions") and early:
+        book.notes.append(
+            f"明细账 {year} 年无个人缴费收入,{year - 1} 年记有 {early} 元(可能为预收下年度缴费);"
+            f"按记账日期计入 {year - 1} 年,未作调整"
+        )
     book.balances = _telescope(flows, year)
     last = book.balances[-1]
     book.closing = last.closing
@@ -199,8 +205,8 @@ def budget_execution(budgets: list[dict], ledger_rows: list[dict], year: int) ->
     """Budget (including carry-over, seed 001) against ledger spending, line by line.
 
     Spending is matched by the ledger category equal to the budget item or project name; failing
-    that, by the fund the project names and the account line the item names (the fund's whole
-    spending when the item names no line)."""
+    that, by the fund the project names and the account line the item names; otherwise the
+    line is shown without an actual (never guessed from unrelated spending)."""
     spent = [r for r in ledger_rows if r["year"] == year and r["direction"] == "支出"]
     out = []
     for b in sorted(budgets, key=lambda b: (b["region_code"], b["project"], b["item"])):
@@ -217,8 +223,7 @@ def budget_execution(budgets: list[dict], ledger_rows: list[dict], year: int) ->
                 actual = sum((r["amount"] for r in in_fund if r["line"] == line), ZERO)
                 basis = f"{fund}·{LINE_LABELS[line]}"
             else:
-                actual = sum((r["amount"] for r in in_fund if r["line"] in EXPENSE), ZERO)
-                basis = f"{fund}·全部支出"
+                actual, basis = None, "明细账无对应科目,未计算执行率"
         carry = b["carry_over"] if b["carry_over"] is not None else ZERO
         total = b["amount"] + carry
         out.append(
@@ -230,8 +235,8 @@ def budget_execution(budgets: list[dict], ledger_rows: list[dict], year: int) ->
                 "carry_over": carry,
                 "budget_total": total,
                 "actual": actual,
-                "balance": total - actual,
-                "execution_rate": rate(actual, total),
+                "balance": None if actual is None else total - actual,
+                "execution_rate": None if actual is None else rate(actual, total),
                 "matched_by": basis,
             }
         )

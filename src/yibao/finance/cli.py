@@ -69,12 +69,22 @@ def summary_lines(rep: FinanceReport) -> list[str]:
             f"离休人员 {t.retirees} 人:支付 {wan(t.paid)} 万元(含现金补足 {t.topup} 元)"
             + (f",预算执行率 {pct(t.budget_rate)}" if t.budget_rate is not None else "")
         )
+    projects: dict[str, list[dict]] = {}
     for r in rep.budget:
-        if r["execution_rate"] is not None:
-            lines.append(
-                f"预算 {r['project']}/{r['item']}:{wan(r['budget_total'])} 万元(含结转),"
-                f"执行 {wan(r['actual'])} 万元,执行率 {pct(r['execution_rate'])}"
+        projects.setdefault(r["project"], []).append(r)
+    for project, rows in projects.items():
+        matched = [r for r in rows if r["actual"] is not None]
+        budget = sum((r["budget_total"] for r in matched), ZERO)
+        spent = sum((r["actual"] for r in matched), ZERO)
+        text = f"预算 {project}:{len(rows)} 个科目"
+        if matched:
+            text += (
+                f",可对应明细账的 {wan(budget)} 万元(含结转),执行 {wan(spent)} 万元,"
+                f"执行率 {pct(spent / budget) if budget else '—'}"
             )
+        if len(matched) < len(rows):
+            text += f";{len(rows) - len(matched)} 个科目明细账无对应支出"
+        lines.append(text)
     return lines
 
 
