@@ -263,7 +263,9 @@ def annex_two(rep: FinanceReport, path: Path) -> Path:
             )
         total = sum((ln["ledger"] for ln in lines), ZERO)
         src = book.income_source if direction == "收入" else book.expense_source
-        _row(ws, [direction, f"{direction}合计", total, wan(total), src, total - src], bold=True)
+        # The total's difference covers only the lines that have business data (not interest).
+        diff = sum((ln["diff"] for ln in lines if ln["diff"] is not None), ZERO)
+        _row(ws, [direction, f"{direction}合计", total, wan(total), src, diff], bold=True)
         if n := wan_note(f"{direction}", [ln["ledger"] for ln in lines], total):
             notes.append(n)
     ws.append([])
@@ -294,7 +296,10 @@ def annex_two(rep: FinanceReport, path: Path) -> Path:
         ],
     )
     ws.append([])
-    _notes(ws, notes + book.notes)
+    _notes(
+        ws,
+        notes + ["说明:合计行的差额只含有业务数据的科目;利息、其他收支只见于明细账。", *book.notes],
+    )
 
     b = wb.create_sheet("预算执行")
     bh = [
