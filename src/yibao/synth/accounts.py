@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pyarrow as pa
 
+from yibao.finance.params import finance_params
 from yibao.policy.loader import Policy
 from yibao.refdata import area_name
 
@@ -27,36 +28,10 @@ def _fen(x: Decimal) -> int:
     return int((x * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def subsidy_shares(policy: Policy, county: str, on: dt.date) -> dict[str, int]:
-    """Per-person subsidy by budget level, in fen (seed 000 rules; DOMAIN §2).
-
-    Central: by county class if the policy has one, else by the province's tier.  Province: its
-    share of the remainder by class (50 % where the policy says nothing — a synthetic-data
-    assumption).  City: a per-person amount by county (0 if none).  County: the rest.
-    """
-    total = Decimal(policy.value("financing.resident.subsidy_per_person", on))
-
-    def table(name: str) -> dict | None:
-        p = policy.parameters.get(name)
-        dv = p.at(on) if p else None
-        return dv.value if dv else None
-
-    classes = table("financing.subsidy_sharing.county_class") or {}
-    cls = classes.get(county)
-    by_class = table("financing.subsidy_sharing.central_share_by_class") or {}
-    if cls in by_class:
-        central_rate = Decimal(by_class[cls])
-    else:
-        tiers = table("financing.subsidy_sharing.province_tier") or {}
-        by_tier = table("financing.subsidy_sharing.central_share_by_tier") or {}
-        central_rate = Decimal(by_tier.get(tiers.get(county[:2], ""), "0.5"))
-    central = total * central_rate
-    prov_by_class = table("financing.subsidy_sharing.province_share_of_remainder_by_class") or {}
-    province = (total - central) * Decimal(prov_by_class.get(cls, "0.5"))
-    city = Decimal((table("financing.subsidy_sharing.city_amount_per_person") or {}).get(county, 0))
-    shares = {"中央": _fen(central), "省级": _fen(province), "市级": _fen(city)}
-    shares["县级"] = _fen(total) - sum(shares.values())
-    return shares
+def subsidy_shares(policy: Policy, county: str, year: int) -> dict[str, Decimal]:
+    """Per-person subsidy by budget level (元, exact): the finance module's sharing rules, so
+    that the receipts the generator writes are exactly what `yibao finance` says is due."""
+    return dict(finance_params(policy, year).county_share(county).per_person)
 
 
 @dataclass
@@ -108,12 +83,12 @@ def receipts_table(
     Central and provincial money arrives in two instalments (an advance in Q1 or Q2, the rest in
     Q3/Q4), city and county money in four; each level also books last year's settlement (清算).
     """
-    on = dt.date(preset.year, 1, 1)
     y = preset.year
     rows: list[dict] = []
     truth: list[dict] = []
     pairs = [(c, lv) for c in totals for lv in LEVELS]
-    due = {(c, lv): totals[c].residents * subsidy_shares(policy, c, on)[lv] for c, lv in pairs}
+    shares = {c: subsidy_shares(policy, c, y) for c in totals}
+    due = {(c, lv): _fen(totals[c].residents * shares[c][lv]) for c, lv in pairs}
     candidates = [p for p in pairs if due[p] > 0]
     k = int(preset.anomalies["subsidy_short"])
     short = set()

@@ -71,28 +71,21 @@ def _births(rng: np.random.Generator, year: int, age: np.ndarray) -> np.ndarray:
 
 
 def contribution_columns(
-    preset: SynthPreset, idet: np.ndarray, insutype: np.ndarray, contribution: Decimal
+    idet: np.ndarray, insutype: np.ndarray, contribution_fen: int, assist_fen: dict[str, int]
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """个人缴费, 资助金额 and 缴费来源 by identity (seed 000: 特困 in full, 低保 in part)."""
-    c_fen = int(contribution * 100)
     n = len(idet)
-    contrib = np.full(n, c_fen, dtype=np.int64)
+    contrib = np.full(n, contribution_fen, dtype=np.int64)
     subsid = np.zeros(n, dtype=np.int64)
     paid_by = np.full(n, "个人", dtype=object)
-    full = idet == "特困人员"
-    subsid[full] = c_fen
-    paid_by[full] = "医疗救助"
-    for cat, share in preset.partial_subsidy_share.items():
+    for cat, fen in assist_fen.items():
         m = idet == cat
-        subsid[m] = int((contribution * share * 100).to_integral_value())
-        paid_by[m] = "部分资助"
-    resident = insutype == RESIDENT
-    contrib_arr = money(contrib)
-    subsid_arr = money(subsid)
-    mask = pa.array(~resident)
+        subsid[m] = fen
+        paid_by[m] = "医疗救助" if fen >= contribution_fen else "部分资助"
+    not_resident = pa.array(insutype != RESIDENT)
     null = pa.nulls(n, pa.decimal128(18, 2))
-    contrib_arr = pa.compute.if_else(mask, null, contrib_arr)
-    subsid_arr = pa.compute.if_else(mask, null, subsid_arr)
+    contrib_arr = pa.compute.if_else(not_resident, null, money(contrib))
+    subsid_arr = pa.compute.if_else(not_resident, null, money(subsid))
     paid_by[insutype == EMPLOYEE] = "单位"
     paid_by[insutype == CADRE] = "财政"
     return contrib_arr, subsid_arr, pa.array(paid_by, pa.string())
@@ -107,7 +100,8 @@ def make_county(
     *,
     twins_in: int,
     twins_out: Twin | None,
-    contribution: Decimal,
+    contribution_fen: int,
+    assist_fen: dict[str, int],
     subsidy: Decimal,
 ) -> tuple[County, dict[str, pa.Table]]:
     """One county's people.  Returns the county and the twin records it plants elsewhere.
@@ -198,7 +192,7 @@ def make_county(
         }
     )
     enrol_date = np.datetime64(f"{year - 1}-09-01") + rng.integers(0, 122, n)
-    contrib, subsid, paid_by = contribution_columns(preset, idet, insutype, contribution)
+    contrib, subsid, paid_by = contribution_columns(idet, insutype, contribution_fen, assist_fen)
     enrol = pa.table(
         {
             "psn_no": psn,

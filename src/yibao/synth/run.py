@@ -22,7 +22,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from yibao.finance.params import finance_params
+from yibao.money import round_fen
 from yibao.policy import load_policy
+from yibao.policy.loader import Policy
 from yibao.refdata import area_name
 
 from . import accounts
@@ -110,6 +113,7 @@ def synthesize(
     on = dt.date(year, 1, 1)
     contribution = Decimal(policy.value("financing.resident.individual_contribution", on))
     subsidy = Decimal(policy.value("financing.resident.subsidy_per_person", on))
+    assist_fen = assistance_fen(preset, policy, contribution)
     counts = preset.county_counts(scale)
     codes = list(counts)
 
@@ -167,7 +171,8 @@ def synthesize(
                 counts[code],
                 twins_in=twins_in[code],
                 twins_out=twins_out.get(code),
-                contribution=contribution,
+                contribution_fen=round_fen_int(contribution),
+                assist_fen=assist_fen,
                 subsidy=subsidy,
             )
             truth += county.truth
@@ -253,6 +258,23 @@ def synthesize(
     secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     return SynthResult(out, manifest, secs, int(peak))
+
+
+def round_fen_int(amount: Decimal) -> int:
+    return int(round_fen(amount) * 100)
+
+
+def assistance_fen(preset: SynthPreset, policy: Policy, contribution: Decimal) -> dict[str, int]:
+    """资助参保 per person by category: in full for the fully subsidised, the policy's amount
+    (finance reads the same parameter) or else the preset's share of the contribution."""
+    fp = finance_params(policy, preset.year)
+    out = {c: round_fen_int(contribution) for c in fp.fully_subsidised}
+    for cat, share in preset.partial_subsidy_share.items():
+        if cat in out:
+            continue
+        amount = fp.contribution_subsidy_amount.get(cat, contribution * share)
+        out[cat] = round_fen_int(min(Decimal(amount), contribution))
+    return out
 
 
 def _add_enrolment_totals(t: pa.Table, totals: dict[str, accounts.CountyTotals]) -> None:
