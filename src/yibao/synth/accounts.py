@@ -159,7 +159,7 @@ def ledger_table(
     y = preset.year
     on = dt.date(y, 1, 1)
     prem_p = policy.parameters.get("critical_illness.premium_per_person")
-    premium = prem_p.at(on).value if prem_p and prem_p.at(on) else Decimal(80)
+    premium = prem_p.at(on).value if prem_p and prem_p.at(on) else Decimal(0)
     rows: list[dict] = []
     n = 0
 
@@ -187,22 +187,35 @@ def ledger_table(
     r = receipts.to_pydict()
     for i in range(receipts.num_rows):  # tens of rows: one per transfer
         fen = int(r["amount"][i] * 100)
-        if fen > 0:
-            entry(
-                r["region_code"][i],
-                r["receipt_date"][i],
-                "居民医保",
-                "财政专户",
-                "收入",
-                "财政补助收入",
-                fen,
-                r["note"][i],
-            )
+        # A negative 清算 (money taken back) is an outflow of the special account.
+        entry(
+            r["region_code"][i],
+            r["receipt_date"][i],
+            "居民医保",
+            "财政专户",
+            "收入" if fen > 0 else "支出",
+            "财政补助收入" if fen > 0 else "上年财政补助清算扣回",
+            abs(fen),
+            r["note"][i],
+        )
     for c, t in totals.items():
+        # Last year's accumulated balance: about five months of this year's spending (seed 000
+        # had 4.42 months), stated as the year's opening line.
+        spent = sum(int(v.sum()) for k, v in t.by_month.items() if k in (INPATIENT, OUTPATIENT))
+        entry(
+            c,
+            dt.date(y, 1, 1),
+            "居民医保",
+            "财政专户",
+            "收入",
+            "上年结余",
+            spent * int(rng.integers(40, 60)) // 120,
+            f"{y - 1}年末累计结余结转",
+        )
         own = t.contributions - t.assisted
         entry(
             c,
-            dt.date(y - 1, 12, 28),
+            dt.date(y, 1, 15),  # collected by December, handed over by the tax bureau in January
             "居民医保",
             "财政专户",
             "收入",
@@ -212,7 +225,7 @@ def ledger_table(
         )
         entry(
             c,
-            dt.date(y - 1, 12, 28),
+            dt.date(y, 1, 15),  # collected by December, handed over by the tax bureau in January
             "居民医保",
             "财政专户",
             "收入",
@@ -222,7 +235,7 @@ def ledger_table(
         )
         entry(
             c,
-            dt.date(y - 1, 12, 30),
+            dt.date(y, 1, 10),
             "医疗救助",
             "支出户",
             "支出",
@@ -238,7 +251,8 @@ def ledger_table(
                 "财政专户",
                 "收入",
                 "利息收入",
-                int(rng.integers(50_000_00, 200_000_00)) * max(1, t.residents // 100_000),
+                # about 3–5 元 a year per insured person of interest on the special account
+                t.residents * int(rng.integers(75, 125)),
                 "专户存款利息",
             )
         prem = _fen(premium) * t.residents

@@ -310,7 +310,9 @@ class HospitalPicker:
         return pick
 
 
-def _lognormal_fen(rng: np.random.Generator, mean: np.ndarray, sigma: float) -> np.ndarray:
+def _lognormal_fen(
+    rng: np.random.Generator, mean: np.ndarray, sigma: float | np.ndarray
+) -> np.ndarray:
     mu = np.log(mean) - sigma**2 / 2
     return np.round(rng.lognormal(mu, sigma) * 100).astype(np.int64)
 
@@ -336,8 +338,9 @@ def _stays(
     """Inpatient claims from admission day, length of stay and hospital."""
     year = preset.year
     if daily_fen is None:
-        mean = np.array([preset.levels["3" if lv == "X" else lv].mean_cost for lv in h.level[hosp]])
-        cost = _lognormal_fen(rng, mean * h.factor[hosp], 0.55)
+        care = [preset.levels["3" if lv == "X" else lv] for lv in h.level[hosp]]
+        mean = np.array([c.mean_cost for c in care])
+        cost = _lognormal_fen(rng, mean * h.factor[hosp], np.array([c.sigma for c in care]))
         cost = np.maximum(cost, los * MIN_DAILY_FEN + rng.integers(0, 5000, len(los)))
     else:
         cost = los * daily_fen

@@ -31,6 +31,10 @@ _Dumper.add_representer(
 )
 
 
+#: Amount/rate parameters the generator or finance needs even when they start after the year.
+SCALAR_CARRIED = ("critical_illness.premium_per_person", "critical_illness.insurer_profit_cap")
+
+
 def _leaves(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
     out = []
     for key, node in tree.items():
@@ -70,6 +74,25 @@ def policy_document(preset: SynthPreset) -> dict[str, Any]:
             )
             new["values"] = {start: leaf["values"][first]}
             _put(params, name, new)
+            borrowed.append(name)
+        # Parameters the benefits preset inherits (e.g. national's 大病 premium, from 2021) whose
+        # first value is later than this year: the generator books them, so carry them too.
+        base = load_policy(preset.benefits)
+        for name in SCALAR_CARRIED:
+            p = base.parameters.get(name)
+            if name in in_force or name in borrowed or p is None or not p.values:
+                continue
+            _put(
+                params,
+                name,
+                {
+                    "description": p.description,
+                    "type": p.type,
+                    "unit": p.unit,
+                    "reference": f"合成数据假定:取 {p.values[0].start} 起的值({p.reference})",
+                    "values": {start: p.values[0].value},
+                },
+            )
             borrowed.append(name)
     return {
         "preset": f"synth-{preset.name}",

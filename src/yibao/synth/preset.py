@@ -74,12 +74,13 @@ class LevelCare:
     admission_share: float
     mean_cost: int  # 元 per admission (lognormal mean)
     mean_los: float  # days
+    sigma: float = 0.6  # lognormal shape: tertiary costs have the heavy tail that 大病 pays for
 
 
 DEFAULT_LEVELS: dict[str, LevelCare] = {
     # DOMAIN §4: 三级 ≈ 11–14 k, 二级 ≈ 6.6 k, 一级 ≈ 3.6 k per admission.
-    "3": LevelCare(per_100k=0.6, admission_share=0.30, mean_cost=12000, mean_los=9.5),
-    "2": LevelCare(per_100k=3.0, admission_share=0.45, mean_cost=6600, mean_los=7.5),
+    "3": LevelCare(per_100k=0.6, admission_share=0.30, mean_cost=12000, mean_los=9.5, sigma=1.0),
+    "2": LevelCare(per_100k=3.0, admission_share=0.45, mean_cost=6600, mean_los=7.5, sigma=0.8),
     "1": LevelCare(per_100k=12.0, admission_share=0.25, mean_cost=3600, mean_los=5.5),
 }
 
