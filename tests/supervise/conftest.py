@@ -152,3 +152,42 @@ def make_ws(tmp_path: Path):
     yield make
     for w in opened:
         w.close()
+
+
+def mixed_scenario(d: Data) -> Data:
+    """Some positives and negatives of every claim and enrolment rule, and one cost outlier."""
+    from datetime import timedelta
+
+    y = YEAR
+    for k, cost in enumerate(["5000.00", "5200.00", "4900.00", "5100.00", "9500.00"]):
+        code = f"H{k}"
+        d.hospital(code)
+        for i in range(20):
+            psn = f"{code}P{i}"
+            d.person(psn, male=i % 2 == 0)
+            d.enrol(psn)
+            adm = date(y, 1, 3) + timedelta(days=(i * 13 + k) % 330)
+            d.stay(f"{code}S{i}", psn, code, adm, adm + timedelta(days=5 + i % 3), medfee=cost)
+    d.hospital("HO")
+    d.person("Q1")
+    d.stay("Q1a", "Q1", "H0", date(y, 3, 1), date(y, 3, 10))
+    d.stay("Q1b", "Q1", "H1", date(y, 3, 4), date(y, 3, 8), fund="1500.00")  # overlap
+    d.stay("Q1c", "Q1", "H1", date(y, 3, 20), date(y, 3, 24))  # split after Q1b (day 12)
+    d.person("Q2", male=False, birth=date(y - 9, 2, 2))
+    d.visit("Q2a", "Q2", "H2", date(y, 4, 1), dx="O80.000")  # age-restricted
+    d.stay("Q2b", "Q2", "H2", date(y, 5, 1), date(y, 7, 10), medfee="2000.00", fund="1800.00")
+    d.person("Q3", death_date=date(y - 1, 3, 1))
+    d.enrol("Q3")
+    d.visit("Q3a", "Q3", "H3", date(y, 2, 2))  # after death
+    d.stay("Q3b", "Q3", "HO", date(y, 8, 1), date(y, 8, 9), offsite="1", medfee="52000.00")
+    q4 = d.person("Q4")
+    d.person("Q5", certno=q4["certno"])
+    d.enrol("Q4", region="430902")
+    d.enrol("Q5")
+    d.enrol("Q4", insutype="310")
+    return d
+
+
+@pytest.fixture
+def scenario():
+    return mixed_scenario

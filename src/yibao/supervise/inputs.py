@@ -45,6 +45,7 @@ class Inputs:
     institutions: ir.Table
     bad_ids: ir.Table  # psn_no, certno, table_name, reason: quarantined or failing the ID check
     discrepancies: ir.Table | None  # settle_discrepancies of the year; None when settle never ran
+    hospitals: ir.Table | None = None  # per-hospital stay metrics, cached (three rules use them)
 
 
 def _sql(expr: ir.Expr) -> str:

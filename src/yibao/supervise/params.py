@@ -71,7 +71,8 @@ class SupervisionParams:
     min_age_years: int = 12  # 周岁
     outlier_z_threshold: int = 3  # robust z
     outlier_min_admissions: int = 20  # 人次
-    outlier_min_peers: int = 5  # 家
+    outlier_min_peers: int = 4  # 家
+    outlier_min_readmissions: int = 5  # 人次
     offsite_amount_threshold: Decimal = Decimal("30000")  # 元
 
     @property

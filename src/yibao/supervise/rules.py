@@ -294,24 +294,27 @@ def restricted_diagnosis(inp: Inputs, p: SupervisionParams) -> ir.Table:
 # --- hospital outliers ------------------------------------------------------------------------
 
 
-def _median(t: ir.Table, value: str, by: str, out: str) -> ir.Table:
-    """Exact median per group from ranks (the engines' own medians differ: approximate on Spark)."""
+def _median_over(t: ir.Table, value: str, by: str) -> ir.Value:
+    """Exact median per group as a window value, from ranks (Spark's own median is approximate)."""
     w = ibis.window(group_by=by, order_by=[t[value], t.fixmedins_code])
-    r = t.mutate(_rn=ibis.row_number().over(w), _n=t[value].count().over(ibis.window(group_by=by)))
+    r = t.mutate(_rn=ibis.row_number().over(w), _n=t[value].count().over(group_by=by))
     lo, hi = (r._n - 1) // 2, r._n // 2
-    return r.group_by(by).aggregate(**{out: r[value].mean(where=(r._rn == lo) | (r._rn == hi))})
+    return r, r[value].mean(where=(r._rn == lo) | (r._rn == hi)).over(group_by=by)
 
 
 def _robust_z(t: ir.Table, value: str, p: SupervisionParams) -> ir.Table:
-    """z = (x − median) ÷ (1.4826 × MAD) against hospitals of the same level (robust z)."""
-    peers = t.group_by("level").aggregate(peers=t.count())
-    t = t.join(peers, "level").filter(lambda x: x.peers >= p.outlier_min_peers)
-    med = _median(t, value, "level", "median")
-    t = t.join(med, "level")
+    """z = (x − median) ÷ (1.4826 × MAD) against hospitals of the same level (robust z).
+
+    Windows only, no joins: on Spark each join of this small table cost a second of stages.
+    """
+    t = t.mutate(peers=t[value].count().over(group_by="level"))
+    t = t.filter(t.peers >= p.outlier_min_peers)
+    t, median = _median_over(t, value, "level")
+    t = t.mutate(median=median).drop("_rn", "_n")
     t = t.mutate(_dev=(t[value] - t.median).abs())
-    mad = _median(t, "_dev", "level", "mad")
-    mean_ad = t.group_by("level").aggregate(mean_ad=t._dev.mean())
-    t = t.join(mad, "level").join(mean_ad, "level").drop("_dev")
+    t = t.mutate(mean_ad=t._dev.mean().over(group_by="level"))
+    t, mad = _median_over(t, "_dev", "level")
+    t = t.mutate(mad=mad).drop("_rn", "_n", "_dev")
     # When more than half the peers share one value (MAD = 0, e.g. no readmissions at all),
     # fall back to the mean absolute deviation (Iglewicz & Hoaglin's 1.2533 × MeanAD).
     scale = ibis.cases(
@@ -319,11 +322,11 @@ def _robust_z(t: ir.Table, value: str, p: SupervisionParams) -> ir.Table:
         (t.mean_ad > 0, 1.2533 * t.mean_ad),
         else_=ibis.null("float64"),
     )
-    z = (t[value] - t.median) / scale
-    return t.mutate(z=z)
+    return t.mutate(z=(t[value] - t.median) / scale)
 
 
-def _hospitals(inp: Inputs, p: SupervisionParams) -> ir.Table:
+def hospital_metrics(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    """Admissions, cost, length of stay and readmissions per hospital of the year."""
     s = inp.stays.filter(inp.stays.in_year)
     readmit = s.gap_days.notnull() & (s.gap_days >= 0) & (s.gap_days <= p.readmission_days)
     h = s.group_by("fixmedins_code").aggregate(
@@ -346,6 +349,10 @@ def _hospitals(inp: Inputs, p: SupervisionParams) -> ir.Table:
         avg_los=h.los_sum.cast("float64") / h.n,
         readmit_rate=h.readmits.cast("float64") / h.n,
     )
+
+
+def _hospitals(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    return inp.hospitals if inp.hospitals is not None else hospital_metrics(inp, p)
 
 
 def _outlier(t: ir.Table, p: SupervisionParams) -> ir.Table:
@@ -385,6 +392,7 @@ def hospital_los_outlier(inp: Inputs, p: SupervisionParams) -> ir.Table:
 def hospital_readmission_outlier(inp: Inputs, p: SupervisionParams) -> ir.Table:
     h = _hospitals(inp, p)
     t = _outlier(_robust_z(h.mutate(value=h.readmit_rate), "value", p), p)
+    t = t.filter(t.readmits >= p.outlier_min_readmissions)
     return t.mutate(
         amount=to_money(t.readmit_fen.fill_null(0)),
         rate_shown=_dec2(t.readmit_rate * 100),
@@ -631,7 +639,13 @@ CATALOGUE: tuple[Rule, ...] = (
         "出院后 readmission_days 天内再入院的比例,稳健Z值(与同级医院比较)高于阈值",
         "fixmedins_code",
         None,
-        ("readmission_days", "outlier_z_threshold", "outlier_min_admissions", "outlier_min_peers"),
+        (
+            "readmission_days",
+            "outlier_z_threshold",
+            "outlier_min_admissions",
+            "outlier_min_peers",
+            "outlier_min_readmissions",
+        ),
         (
             ("level_name", "医院等级"),
             ("n", "住院人次"),

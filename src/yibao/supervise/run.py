@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import ibis
@@ -19,7 +19,7 @@ from yibao.engine.workspace import Workspace
 from yibao.policy import load_policy
 from yibao.supervise import inputs as inputs_mod
 from yibao.supervise.params import SupervisionParams, load_params
-from yibao.supervise.rules import CATALOGUE, RULES, STANDARD, Rule, finish
+from yibao.supervise.rules import CATALOGUE, RULES, STANDARD, Rule, finish, hospital_metrics
 
 FINDINGS_DDL = """
 CREATE TABLE IF NOT EXISTS supervise_findings (
@@ -103,6 +103,9 @@ def run_supervision(
     else:
         raise SuperviseError(f"未知的计算引擎 {engine!r};可选 duckdb、pyspark")
     inp = inputs_mod.tables(backend, settled)
+    if any(r.code.startswith("hospital_") for r in selected):
+        # Three rules share the per-hospital metrics: compute them once (TEMP table / cache).
+        inp = replace(inp, hospitals=hospital_metrics(inp, params).cache())
     cols = ", ".join(
         f"{c} {_SQL_TYPES.get(STANDARD.get(c, 'string'), 'VARCHAR')}" for c in FOUND_COLUMNS
     )

@@ -1,0 +1,103 @@
+"""`yibao supervise` end to end: exit codes, xlsx work list (Chinese headers, masking), roles."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from yibao.cli import app
+
+YEAR = 2021
+runner = CliRunner()
+
+
+@pytest.fixture
+def ws_path(data, make_ws):
+    for h in ("H1", "H2"):
+        data.hospital(h)
+    p = data.person("P1", psn_name="王小明")
+    data.stay("S1", "P1", "H1", date(YEAR, 3, 1), date(YEAR, 3, 10))
+    data.stay("S2", "P1", "H2", date(YEAR, 3, 5), date(YEAR, 3, 8), dx="J18.900")
+    data.person("P2", death_date=date(YEAR - 1, 5, 1))
+    data.enrol("P2")
+    ws = make_ws(data)
+    path = ws.path
+    ws.close()
+    return path, p["certno"]
+
+
+def _sheet(path, name):
+    wb = load_workbook(path, read_only=True)
+    return [list(r) for r in wb[name].iter_rows(values_only=True)]
+
+
+def test_work_list_has_chinese_headers_and_masks_personal_data(ws_path, monkeypatch):
+    monkeypatch.delenv("YIBAO_ROLE", raising=False)
+    path, certno = ws_path
+    res = runner.invoke(app, ["supervise", str(path), "--year", str(YEAR)])
+    assert res.exit_code == 0, res.output
+    assert "住院时间重叠" in res.output and "payment_mismatch" in res.output  # skipped, listed
+    xlsx = path / "reports" / f"监管筛查工作清单-{YEAR}.xlsx"
+    rows = _sheet(xlsx, "工作清单")
+    assert rows[0][:8] == ["排名", "规则代码", "规则名称", "核查对象", "结算ID", "人员编号",
+                           "证件号码", "姓名"]  # fmt: skip
+    assert "涉及金额(元)" in rows[0] and "证据" in rows[0] and "法律依据" in rows[0]
+    top = dict(zip(rows[0], rows[1], strict=True))
+    assert top["规则代码"] == "overlapping_stay" and top["结算ID"] == "S2"
+    assert top["证件号码"] == certno[:6] + "********" + certno[-4:]
+    assert top["姓名"] == "王*明" and top["主诊断编码"] == "***"
+    assert top["定点医药机构名称"] == "H2医院" and top["医院等级"] == "二级"
+    text = repr(rows)
+    assert certno not in text and "王小明" not in text and "J18.900" not in text
+    hosp = _sheet(xlsx, "医院汇总")
+    assert hosp[0][:5] == ["定点医药机构编号", "定点医药机构名称", "医院等级", "线索数",
+                           "涉及金额(元)"]  # fmt: skip
+    assert hosp[1][0] == "H2" and hosp[1][3] == 1
+    rules = _sheet(xlsx, "规则说明")
+    assert rules[0][:3] == ["规则代码", "规则名称", "法律依据"]
+    skipped = [r for r in rules if r and r[0] == "payment_mismatch"][0]
+    assert "yibao settle" in skipped[-1]
+
+
+def test_unmask_needs_an_inspector_role(ws_path, monkeypatch):
+    monkeypatch.delenv("YIBAO_ROLE", raising=False)
+    path, certno = ws_path
+    res = runner.invoke(app, ["supervise", str(path), "--year", str(YEAR), "--unmask"])
+    assert res.exit_code == 2 and "稽核" in res.output
+    assert not (path / "reports").exists()  # refused before anything ran
+    res = runner.invoke(
+        app, ["supervise", str(path), "--year", str(YEAR), "--unmask", "--role", "科员"]
+    )
+    assert res.exit_code == 2
+    res = runner.invoke(
+        app, ["supervise", str(path), "--year", str(YEAR), "--unmask", "--role", "稽核"]
+    )
+    assert res.exit_code == 0, res.output
+    rows = _sheet(path / "reports" / f"监管筛查工作清单-{YEAR}.xlsx", "工作清单")
+    assert certno in repr(rows) and "王小明" in repr(rows)
+    monkeypatch.setenv("YIBAO_ROLE", "inspector")
+    res = runner.invoke(app, ["supervise", str(path), "--year", str(YEAR), "--unmask"])
+    assert res.exit_code == 0, res.output
+
+
+def test_bad_requests_exit_2(ws_path, tmp_path):
+    path, _ = ws_path
+    res = runner.invoke(app, ["supervise", str(path), "--year", "2021", "--rules", "nope"])
+    assert res.exit_code == 2 and "未知的规则" in res.output
+    res = runner.invoke(app, ["supervise", str(tmp_path / "none"), "--year", "2021"])
+    assert res.exit_code == 2 and "不是 yibao 工作区" in res.output
+    res = runner.invoke(app, ["supervise", str(path), "--year", "2021", "--engine", "spark"])
+    assert res.exit_code == 2
+
+
+def test_only_the_chosen_rules_run(ws_path):
+    path, _ = ws_path
+    res = runner.invoke(
+        app, ["supervise", str(path), "--year", "2021", "--rules", "deceased_enrolled"]
+    )
+    assert res.exit_code == 0, res.output
+    rows = _sheet(path / "reports" / f"监管筛查工作清单-{YEAR}.xlsx", "工作清单")
+    assert [r[1] for r in rows[1:]] == ["deceased_enrolled"]
