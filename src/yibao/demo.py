@@ -125,6 +125,7 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
         text = render_report(ws, results, summary, policy.label)
         text += render_settle_section(ws, outcome.result.num_rows, by_hosp, by_fund)
         check = truth_check(ws, data)
+        text += run_finance_step(ws, reports, data, check, console)
         text += check.section
         (reports / "导入与数据质量报告.md").write_text(text, encoding="utf-8")
     secs = time.perf_counter() - started
@@ -156,7 +157,7 @@ class TruthCheck:
     @property
     def section(self) -> str:
         lines = [
-            "## 五、与生成器植入的异常核对",
+            "## 六、与生成器植入的异常核对",
             "",
             "数据由 `yibao synth` 生成,`data/truth/` 记录了植入的每一处问题。",
             "",
@@ -166,6 +167,27 @@ class TruthCheck:
         lines += [f"| {w} | {p} | {f} | {b} |" for w, p, f, b in self.rows]
         lines.append("")
         return "\n".join(lines)
+
+
+def run_finance_step(
+    ws: Workspace, reports: Path, data: Path, check: TruthCheck, console: Console
+) -> str:
+    """`yibao finance` on the demo year: annexes, summary, and the short-paid level vs truth."""
+    from yibao.finance.cli import summary_lines
+    from yibao.finance.run import run_finance
+    from yibao.finance.xlsx import write_annexes
+
+    console.print("基金财务:补助应拨与到位、收支结余、大病保险结算 …")
+    rep = run_finance(ws, 2021)
+    files = write_annexes(rep, reports)
+    with (data / "truth" / "anomalies.csv").open(encoding="utf-8") as f:
+        planted = {r["key"] for r in csv.DictReader(f) if r["kind"] == "subsidy_short"}
+    found = {f"{a.region_code}|{a.level}" for a in rep.short_levels()}
+    check.add("少拨的财政补助级次", planted, found)
+    lines = ["## 五、基金财务", "", *[f"- {x}" for x in summary_lines(rep)], ""]
+    lines += [f"附件:`{Path(f).name}`" for f in files]
+    lines.append("")
+    return "\n".join(lines)
 
 
 def truth_check(ws: Workspace, data: Path) -> TruthCheck:

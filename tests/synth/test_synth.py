@@ -151,7 +151,7 @@ def test_calibration_targets_hold_at_small_scale(gen: Path) -> None:
     assert old > 2 * young
     coverage = con.execute(
         f"SELECT (SELECT count(*) FROM read_csv('{gen / 'persons.csv'}', header=true) "
-        "WHERE 户籍区划代码 = 430921) / (SELECT sum(常住人口) FROM r)"
+        "WHERE 户籍区划代码 = 430921) / (SELECT sum(常住人口) FROM r WHERE 行政区划代码 = 430921)"
     ).fetchone()[0]
     assert 0.965 <= coverage <= 0.975
     dx = con.execute("SELECT count(*) FROM c WHERE dise_codg IS NULL").fetchone()[0]

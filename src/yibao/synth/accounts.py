@@ -89,7 +89,7 @@ def receipts_table(
     pairs = [(c, lv) for c in totals for lv in LEVELS]
     shares = {c: subsidy_shares(policy, c, y) for c in totals}
     due = {(c, lv): _fen(totals[c].residents * shares[c][lv]) for c, lv in pairs}
-    candidates = [p for p in pairs if due[p] > 0]
+    candidates = [p for p in pairs if due[p] > 0 and p[0] in preset.counties]
     k = int(preset.anomalies["subsidy_short"])
     short = set()
     if k and candidates:

@@ -154,7 +154,10 @@ def synthesize(
     }
     truth: list[dict] = []
     quarantine: list[dict] = []
-    totals = {c: accounts.CountyTotals() for c in codes}
+    # Neighbours that receive planted duplicates are accounted too: their insured are due a
+    # subsidy like any other, so the data stays coherent for `yibao finance`.
+    extra = [tw.other for tw in twins_out.values() if tw.count and tw.other not in counts]
+    totals = {c: accounts.CountyTotals() for c in [*codes, *dict.fromkeys(extra)]}
     real = Realised(inflated=hospitals.code[hospitals.inflated])
     payer = Payer(policy)
     claim_serial = 0
@@ -234,7 +237,7 @@ def synthesize(
         say("财政补助、基金明细账、预算、满意度调查")
         gen_counts = {c: totals[c].residents for c in codes}
         writers["regions"].write(
-            accounts.regions_table(preset, policy, {c: totals[c].people for c in codes})
+            accounts.regions_table(preset, policy, {c: t.people for c, t in totals.items()})
         )
         writers["institutions"].write(hospitals.table)
         receipts, short = accounts.receipts_table(rng_a, preset, policy, totals)
