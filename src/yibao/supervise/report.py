@@ -91,6 +91,8 @@ def write_worklist(
         for row in batch:
             rec = dict(zip(cols, row, strict=True))
             if not unmask:
+                if rec["key"] is not None and rec["key"] == rec["certno"]:
+                    rec["key"] = mask_certno(rec["key"])  # enrolment rules are keyed by ID
                 for col, mask in MASKS.items():
                     rec[col] = mask(rec[col])
             rec["hosp_lv"] = level.get(rec["hosp_lv"], rec["hosp_lv"])

@@ -247,7 +247,11 @@ def bed_hanging(inp: Inputs, p: SupervisionParams) -> ir.Table:
 
 
 def restricted_diagnosis(inp: Inputs, p: SupervisionParams) -> ir.Table:
-    c = inp.claims.filter(inp.claims.dise_codg.notnull())
+    c = inp.claims
+    # Only claims whose category is restricted at all reach the join with persons.
+    c = c.filter(
+        _in_ranges(c.dise_codg.upper().substr(0, 3), p.male_only + p.female_only + p.min_age_codes)
+    )
     ps = inp.persons
     j = c.left_join(ps, c.psn_no == ps.psn_no).select(
         setl_id=c.setl_id,

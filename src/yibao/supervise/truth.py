@@ -63,9 +63,10 @@ def compare_truth(
     )
     ran = set(rules) if rules is not None else {r.code for r in CATALOGUE}
     by_kind = {r.truth_kind: r.code for r in CATALOGUE if r.truth_kind and r.code in ran}
+    not_run = {r.truth_kind for r in CATALOGUE if r.truth_kind and r.code not in ran}
     kinds = [k for (k,) in con.execute("SELECT DISTINCT kind FROM _sv_truth ORDER BY 1").fetchall()]
     out = []
-    for kind in sorted(set(kinds) | set(by_kind)):
+    for kind in sorted((set(kinds) | set(by_kind)) - not_run):
         rule = by_kind.get(kind)
         planted, found, matched = con.execute(
             "WITH t AS (SELECT key FROM _sv_truth WHERE kind = ?), "
