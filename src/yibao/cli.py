@@ -230,9 +230,7 @@ def supervise(
         str | None, typer.Option(help="只运行这些规则,逗号分隔 / rule codes, comma-separated")
     ] = None,
     engine: Annotated[str, typer.Option(help="计算引擎 duckdb 或 pyspark")] = "duckdb",
-    unmask: Annotated[
-        bool, typer.Option(help="工作清单显示未脱敏的个人信息(需稽核角色)")
-    ] = False,
+    unmask: Annotated[bool, typer.Option(help="工作清单显示未脱敏的个人信息(需稽核角色)")] = False,
     role: Annotated[
         str | None, typer.Option(help="当前角色,如 稽核/inspector(也可用环境变量 YIBAO_ROLE)")
     ] = None,
@@ -395,15 +393,21 @@ def bench_settle_cmd(
 
 @bench_app.command("supervise")
 def bench_supervise_cmd(
-    workspace: Annotated[Path, typer.Argument(help="已导入数据的工作区(如 yiyang-2019 生成数据)")],
-    year: Annotated[int, typer.Option(help="筛查年度")],
+    workspace: Annotated[
+        Path, typer.Argument(help="已导入并结算的工作区;不存在时配合 --preset 生成")
+    ],
+    year: Annotated[int | None, typer.Option(help="筛查年度(用 --preset 生成时取其年度)")] = None,
     engine: Annotated[str, typer.Option(help="计算引擎 duckdb 或 pyspark")] = "duckdb",
+    preset: Annotated[
+        str | None, typer.Option(help="工作区不存在时先用 yibao synth 生成,如 yiyang-2019")
+    ] = None,
+    scale: Annotated[float, typer.Option(help="生成规模")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """测量全部监管规则的用时和峰值内存 / time the whole rule catalogue on a workspace."""
     from yibao.bench import bench_supervise
 
-    res = bench_supervise(workspace, year, engine=engine)
+    res = bench_supervise(workspace, year, engine=engine, preset=preset, scale=scale)
     if as_json:
         print(json.dumps(res, ensure_ascii=False))
     else:
