@@ -73,6 +73,7 @@ class SupervisionParams:
     outlier_min_admissions: int = 20  # 人次
     outlier_min_peers: int = 4  # 家
     outlier_min_readmissions: int = 5  # 人次
+    outlier_min_cost_excess: Decimal = Decimal("0.30")  # 次均费用至少高出同级中位数的比例
     offsite_amount_threshold: Decimal = Decimal("30000")  # 元
 
     @property

@@ -373,6 +373,8 @@ def hospital_cost_outlier(inp: Inputs, p: SupervisionParams) -> ir.Table:
     h = _hospitals(inp, p)
     t = _robust_z(h.mutate(value=h.cost_fen.cast("float64")), "value", p)
     t = _outlier(t, p)
+    # Material excess as well as a high z: with few peers a 15 % swing can already look extreme.
+    t = t.filter(t.value >= t.median * float(1 + p.outlier_min_cost_excess))
     median_fen = t.median.cast("int64")
     excess = ibis.greatest(t.medfee_fen - t.n * median_fen, 0)
     return t.mutate(
@@ -604,10 +606,15 @@ CATALOGUE: tuple[Rule, ...] = (
         "hospital_cost_outlier",
         "医院次均住院费用异常偏高",
         f"{B15};DOMAIN.md §6 医院异常值",
-        "次均住院费用的稳健Z值(与同级医院比较,中位数/MAD)高于阈值",
+        "次均住院费用的稳健Z值(与同级医院比较,中位数/MAD)高于阈值,且高出同级中位数至少规定比例",
         "fixmedins_code",
         "inflated_hospital",
-        ("outlier_z_threshold", "outlier_min_admissions", "outlier_min_peers"),
+        (
+            "outlier_z_threshold",
+            "outlier_min_admissions",
+            "outlier_min_peers",
+            "outlier_min_cost_excess",
+        ),
         (
             ("level_name", "医院等级"),
             ("n", "住院人次"),
