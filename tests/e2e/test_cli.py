@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from helpers import CLAIM_HEADER_CN, claim_row, valid_id, write_csv
 
