@@ -59,8 +59,9 @@ def compare_truth(
     path = str(truth_file(truth_dir)).replace("'", "''")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _sv_truth AS SELECT DISTINCT trim(kind) AS kind, "
-        f"upper(trim(key)) AS key FROM read_csv('{path}', header = true, all_varchar = true)"
-    )
+        f"upper(trim(key)) AS key FROM read_csv('{path}', header = true, all_varchar = true, "
+        "delim = ',', quote = '\"', escape = '\"')"
+    )  # explicit dialect: the sniffer missed a quoted detail that first appears late in the file
     ran = set(rules) if rules is not None else {r.code for r in CATALOGUE}
     by_kind = {r.truth_kind: r.code for r in CATALOGUE if r.truth_kind and r.code in ran}
     not_run = {r.truth_kind for r in CATALOGUE if r.truth_kind and r.code not in ran}
