@@ -301,3 +301,12 @@ def test_findings_are_ranked_by_amount_and_replaced_per_rule(data, make_ws):
     ).fetchall()
     assert summary == [("H2", "overlapping_stay", 1, Decimal("9000.00"))]
     assert RULES["overlapping_stay"].truth_kind == "overlapping_stay"
+
+
+def test_hospital_cost_outlier_needs_a_material_excess(data, make_ws):
+    # Peers within 0.2 % of each other make any hospital 18 % above them an extreme z …
+    for k, cost in enumerate(["5000.00", "5010.00", "4990.00", "5005.00", "5000.00"]):
+        _hospital_year(data, f"H{k}", 20, cost, 6, k)
+    _hospital_year(data, "HM", 20, "5900.00", 6, 7)  # … but not 30 % above: no finding
+    _hospital_year(data, "HX", 20, "6600.00", 6, 9)  # 32 % above: found
+    assert set(found(make_ws(data), "hospital_cost_outlier")) == {"HX"}
