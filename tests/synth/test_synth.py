@@ -279,3 +279,23 @@ def test_yiyang_small_run_has_six_counties_and_seed_subsidy(tmp_path: Path) -> N
     for level, per in (("中央", 312), ("省级", 104), ("市级", 62.4), ("县级", 41.6)):
         if f"430902|{level}" not in short:
             assert float(due[level]) == pytest.approx(n * per, abs=0.001)
+
+
+def test_dates_respect_birth(tmp_path: Path) -> None:
+    """Regression: deaths were planted before a baby's birth (quarantined by the persons row
+    rule, so the deceased were lost), and newborns were enrolled before they were born."""
+    r = synthesize(
+        "demo-county", tmp_path / "d", scale=0.05, seed=11, rates={"deceased_enrolled": 0.01}
+    )
+    con = duckdb.connect()
+    p = f"read_csv('{r.out / 'persons.csv'}', header=true, all_varchar=true)"
+    e = f"read_csv('{r.out / 'enrolments.csv'}', header=true, all_varchar=true)"
+    assert con.execute(f"SELECT count(*) FROM {p} WHERE 死亡日期 <= 出生日期").fetchone()[0] == 0
+    assert (
+        con.execute(f"SELECT count(*) FROM {p} WHERE 出生日期 >= '2021-01-01'").fetchone()[0] == 0
+    )
+    late = con.execute(
+        f"SELECT count(*) FROM {e} JOIN {p} USING (人员编号) WHERE 参保日期 <= 出生日期"
+    ).fetchone()[0]
+    assert late == 0
+    assert len(_truth(r.out, "deceased_enrolled")) == round(15_000 * 0.01)

@@ -108,7 +108,7 @@ def receipts_table(
                     "table": "subsidy_receipts",
                     "key": f"{c}|{lv}",
                     "amount_at_risk": yuan_str(amount - paid),
-                    "detail": f"应到 {yuan_str(amount)} 元,实到 {yuan_str(paid)} 元",
+                    "detail": f"应到 {yuan_str(amount)} 元;实到 {yuan_str(paid)} 元",
                 }
             )
         parts = (60, 40) if lv in ("中央", "省级") else (25, 25, 25, 25)

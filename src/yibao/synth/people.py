@@ -65,9 +65,10 @@ def _ages(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _births(rng: np.random.Generator, year: int, age: np.ndarray) -> np.ndarray:
-    """Birth dates so that ``age`` is the age on 1 July of ``year``."""
+    """Birth dates in calendar year ``year - age - 1``: everyone is born before the year starts
+    (a newborn of the year would be enrolled, and could be treated, before birth)."""
     base = (np.asarray(year - age - 1, dtype=np.int64) - 1970).astype("datetime64[Y]")
-    return base.astype("datetime64[D]") + np.timedelta64(181, "D") + rng.integers(0, 365, len(age))
+    return base.astype("datetime64[D]") + rng.integers(0, 365, len(age))
 
 
 def contribution_columns(
@@ -156,9 +157,16 @@ def make_county(
     }
     counts["duplicate_enrolment_region"] = twins_out.count if twins_out else 0
     picks: dict[str, np.ndarray] = {}
+    # The deceased come from people aged 60 or more, so that a death in the previous year is
+    # always after the birth date (persons' row rule); the other kinds from everyone left.
+    old = res_order[age[res_order] >= 60]
+    picks["deceased_enrolled"] = np.sort(old[: counts["deceased_enrolled"]])
+    rest = res_order[~np.isin(res_order, picks["deceased_enrolled"])]
     pos = 0
     for kind, k in counts.items():
-        picks[kind] = np.sort(res_order[pos : pos + k])
+        if kind == "deceased_enrolled":
+            continue
+        picks[kind] = np.sort(rest[pos : pos + k])
         pos += k
     death = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     dead = picks["deceased_enrolled"]
@@ -191,7 +199,9 @@ def make_county(
             "death_date": pa.array(death, pa.date32()),
         }
     )
-    enrol_date = np.datetime64(f"{year - 1}-09-01") + rng.integers(0, 122, n)
+    enrol_date = np.maximum(
+        np.datetime64(f"{year - 1}-09-01") + rng.integers(0, 122, n), birth + 1
+    )  # a baby born during the collection window is enrolled after birth
     contrib, subsid, paid_by = contribution_columns(idet, insutype, contribution_fen, assist_fen)
     enrol = pa.table(
         {
