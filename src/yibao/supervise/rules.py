@@ -374,7 +374,11 @@ def hospital_cost_outlier(inp: Inputs, p: SupervisionParams) -> ir.Table:
     t = _robust_z(h.mutate(value=h.cost_fen.cast("float64")), "value", p)
     t = _outlier(t, p)
     # Material excess as well as a high z: with few peers a 15 % swing can already look extreme.
-    t = t.filter(t.value >= t.median * float(1 + p.outlier_min_cost_excess))
+    # Exact: cost_fen is an integer and a median of integers is a whole or half fen, so twice
+    # the median is an integer; the excess is a whole per-mille rate.
+    permille = int(p.outlier_min_cost_excess * 1000)
+    twice_median = (t.median * 2).round(0).cast("int64")
+    t = t.filter(t.cost_fen * 2000 >= twice_median * (1000 + permille))
     median_fen = t.median.cast("int64")
     excess = ibis.greatest(t.medfee_fen - t.n * median_fen, 0)
     return t.mutate(

@@ -9,6 +9,7 @@ in docs/synth-truth.md); planted stays are added to people without admissions of
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from functools import cache
 
@@ -18,7 +19,7 @@ import pyarrow as pa
 from yibao.refdata import area_name, counties_of, icd10_diagnoses
 
 from .preset import CHRONIC_SHARE_BY_AGE, INPATIENT_RATE_BY_AGE, SynthPreset
-from .vec import concat, money, take_str, zpad
+from .vec import concat, expand, money, take_str, zpad
 
 NUMERALS = "一二三四五六七八九十"
 MIN_PER_COUNTY = {"1": 4, "2": 6}
@@ -44,7 +45,7 @@ class Hospitals:
 
 def make_hospitals(
     rng: np.random.Generator, preset: SynthPreset, counts: dict[str, int]
-) -> tuple[Hospitals, list[dict]]:
+) -> Hospitals:
     pref = area_name(preset.prefecture) or preset.prefecture
     codes, names, levels, where, beds = [], [], [], [], []
     total = sum(counts.values())
@@ -123,7 +124,7 @@ def make_hospitals(
             "beds": pa.array([*beds, *([None] * len(ph_codes))], pa.int64()),
         }
     )
-    return Hospitals(table, code, level, county, factor, offsite, inflated), []
+    return Hospitals(table, code, level, county, factor, offsite, inflated)
 
 
 # ---- diagnoses ---------------------------------------------------------------------------
@@ -380,7 +381,7 @@ def chunk_claims(
     age: np.ndarray,
 ) -> ClaimBlock:
     """Every claim of the people ``people`` (indices into the county)."""
-    days_in_year = 366 if preset.year % 4 == 0 and preset.year % 100 != 0 else 365
+    days_in_year = 366 if calendar.isleap(preset.year) else 365
     blocks: list[ClaimBlock] = []
     levels_p = np.array(list(preset.levels))
     share = np.array([preset.levels[lv].admission_share for lv in levels_p])
@@ -388,7 +389,7 @@ def chunk_claims(
     # Normal admissions: k stays in k equal parts of the year, each ending ≥ GAP_DAYS before
     # the next part starts.
     k = usage.admissions[people]
-    person, j = _expand(people, k)
+    person, j = expand(people, k)
     kk = usage.admissions[person]
     seg = days_in_year // np.maximum(kk, 1)
     lv = levels_p[rng.choice(len(levels_p), size=len(person), p=share / share.sum())]
@@ -405,7 +406,7 @@ def chunk_claims(
         (usage.visits, "11", ("1", "2", "3"), (0.70, 0.25, 0.05), 130, 0.7),
         (usage.chronic_visits, "14", ("1", "2", "3"), (0.25, 0.65, 0.10), 420, 0.5),
     ):
-        person, _ = _expand(people, counts[people])
+        person, _ = expand(people, counts[people])
         n = len(person)
         lvv = np.asarray(levels, dtype=object)[rng.choice(3, size=n, p=probs)]
         hosp = picker.pick(rng, lvv)
@@ -435,13 +436,6 @@ def chunk_claims(
         )
     blocks.extend(_planted(rng, preset, h, picker, usage, people, male, age, days_in_year))
     return ClaimBlock.concat(blocks)
-
-
-def _expand(people: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    owner = np.repeat(people, counts)
-    starts = np.cumsum(counts) - counts
-    rank = np.arange(len(owner)) - np.repeat(starts, counts)
-    return owner, rank
 
 
 def _planted(

@@ -33,7 +33,7 @@ from .care import HospitalPicker, chunk_claims, claims_table, draw_usage, make_h
 from .payments import Payer, plant_mismatches
 from .people import RESIDENT, Twin, make_county
 from .policyfile import policy_yaml
-from .preset import SynthPreset, load_preset, with_anomaly_rates
+from .preset import ANOMALY_KINDS, SynthPreset, load_preset, with_anomaly_rates
 from .vec import fen_of, yuan_str
 from .writer import TableWriter
 
@@ -137,7 +137,7 @@ def synthesize(
 
     streams = _streams(seed, len(codes))
     rng_h = np.random.default_rng(streams[0])
-    hospitals, _ = make_hospitals(rng_h, preset, counts)
+    hospitals = make_hospitals(rng_h, preset, counts)
     writers = {
         t: TableWriter(out, t, fmt, encoding)
         for t in (
@@ -383,7 +383,7 @@ def _fill_inflated_amounts(truth: list[dict], real: Realised) -> None:
 
 
 def _write_truth(out: Path, truth: list[dict], quarantine: list[dict]) -> None:
-    order = {k: i for i, k in enumerate(accounts_kinds())}
+    order = {k: i for i, k in enumerate(ANOMALY_KINDS)}
     truth.sort(key=lambda r: (order.get(r["kind"], 99), r["key"]))
     with (out / "truth" / "anomalies.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(
@@ -400,12 +400,6 @@ def _write_truth(out: Path, truth: list[dict], quarantine: list[dict]) -> None:
         (out / "truth" / "README.md").write_text(
             TRUTH_README.read_text(encoding="utf-8"), encoding="utf-8"
         )
-
-
-def accounts_kinds() -> tuple[str, ...]:
-    from .preset import ANOMALY_KINDS
-
-    return ANOMALY_KINDS
 
 
 def _pct(x: float) -> str:

@@ -86,13 +86,11 @@ def unique_seq(rng: np.random.Generator, group: np.ndarray, male: np.ndarray) ->
     return seq
 
 
-def segment_ids(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For groups of the given sizes: the group index of each member and its rank within."""
-    total = int(sizes.sum())
-    owner = np.repeat(np.arange(len(sizes)), sizes)
-    starts = np.cumsum(sizes) - sizes
-    rank = np.arange(total) - np.repeat(starts, sizes)
-    return owner, rank
+def expand(owners: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat each owner ``counts`` times; also return each copy's rank (0, 1, …) within it."""
+    owner = np.repeat(owners, counts)
+    starts = np.cumsum(counts) - counts
+    return owner, np.arange(len(owner)) - np.repeat(starts, counts)
 
 
 def money(fen: np.ndarray) -> pa.Array:
