@@ -52,3 +52,45 @@ def test_engine_rounding_matches_python(values):
     t = ibis.memtable({"a": values}, schema={"a": "decimal(18,4)"})
     got = ibis.duckdb.connect().execute(t.select(r=round_fen_expr(t.a)))["r"].tolist()
     assert [Decimal(str(g)) for g in got] == [round_fen(v) for v in values]
+
+
+def test_rates_round_half_up_in_every_display():
+    """A rate ending in 5 used to print 52.84% in the CLI (half-even) and 52.85% in an annex."""
+    from yibao.finance.params import pct
+    from yibao.money import pct_text, percent, ratio
+
+    assert pct(Decimal("0.528450")) == "52.85%" == pct_text(Decimal("0.52845"))
+    assert percent(Decimal("0.001250"), 3) == Decimal("0.125")
+    assert ratio(Decimal("1"), Decimal("8"), 2) == Decimal("0.13")
+    assert ratio(5, 0) is None
+    assert pct_text(Decimal("0.6")) == "60%"
+
+
+def test_exact_fen_and_ppm_refuse_what_they_cannot_hold():
+    from yibao.money import MoneyError, fen_exact, ppm_exact
+
+    assert fen_exact(Decimal("12.34")) == 1234
+    assert ppm_exact(Decimal("0.655")) == 655_000
+    with pytest.raises(MoneyError):
+        fen_exact(Decimal("0.005"))
+    with pytest.raises(MoneyError):
+        ppm_exact(Decimal("0.1234567"))
+
+
+def test_money_has_one_door():
+    """No rounding or ad-hoc ×100 outside ``yibao.money``: one rule, half-up, in one place."""
+    import re
+    from pathlib import Path
+
+    import yibao
+
+    root = Path(yibao.__file__).parent
+    pattern = re.compile(r"quantize|ROUND_|\*\s*100\b(?![\d_.])")
+    offenders = [
+        f"{p.relative_to(root)}:{i}: {line.strip()}"
+        for p in sorted(root.rglob("*.py"))
+        if p.name != "money.py"
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not offenders, "\n".join(offenders)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from yibao.finance.queries import OPENING_WORDS, TRANSFER_WORDS
 from yibao.finance.subsidy import rate
+from yibao.money import round_places
 
 ZERO = Decimal("0.00")
 RESIDENT_FUND = "居民医保"
@@ -122,9 +123,7 @@ def fund_book(
             )
     if book.expense_ledger:
         monthly = book.expense_ledger / 12
-        book.months_of_reserve = (last.closing / monthly).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
+        book.months_of_reserve = round_places(last.closing / monthly, 2)
     return book
 
 

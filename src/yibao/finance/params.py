@@ -12,16 +12,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from yibao.money import pct_text
 from yibao.policy import Policy
+from yibao.schema.codes import BUDGET_LEVELS
 
-#: Budget levels in the order reports list them (codes of subsidy_receipts.budget_level).
-LEVELS: tuple[str, ...] = ("中央", "省级", "市级", "县级")
+LEVELS = BUDGET_LEVELS
 
 
-def pct(rate: Decimal) -> str:
-    """0.6 → '60%', 0.5284 → '52.84%' (display only)."""
-    text = f"{(rate * 100).quantize(Decimal('0.01')):f}".rstrip("0").rstrip(".")
-    return f"{text}%"
+pct = pct_text  # half-up, like every rate (it used to round half-even here)
 
 
 def as_of(year: int) -> date:

@@ -13,9 +13,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-RESIDENT = "390"
-#: Medical types counted as inpatient spending (住院, 外伤住院, 转外诊治住院, 急诊转住院, 生育住院).
-INPATIENT_MED_TYPES = ("21", "22", "23", "24", "52")
+from yibao.money import fen_expr
+from yibao.schema.codes import INPATIENT_MED_TYPES, ORDINARY, RESIDENT
+
 #: Words in a ledger category that mark a transfer between the fund's own accounts.
 TRANSFER_WORDS = ("转入", "转出", "上解", "下拨", "调拨", "内部划转")
 OPENING_WORDS = ("期初", "上年结余", "上年结转", "年初结余")
@@ -28,9 +28,7 @@ def _any_contains(col: ir.StringValue, words: tuple[str, ...]) -> ir.BooleanValu
     return out
 
 
-def _fen(amount: ir.DecimalValue) -> ir.IntegerValue:
-    """DECIMAL(18,2) → integer fen, exact (the value has two places)."""
-    return (amount * 100).cast("int64")
+_fen = fen_expr
 
 
 def rows(con: Any, expr: ir.Table) -> list[dict[str, Any]]:
@@ -51,7 +49,7 @@ def contributions_by_category(enrol: ir.Table, year: int) -> ir.Table:
     paid on the person's behalf); ``subsidised_amt`` is that part (医疗救助 and other channels).
     """
     t = enrol.filter((enrol.year == year) & (enrol.insutype == RESIDENT))
-    t = t.mutate(category=t.psn_idet_type.fill_null("普通人员"))
+    t = t.mutate(category=t.psn_idet_type.fill_null(ORDINARY))
     return t.group_by(["region_code", "category"]).aggregate(
         insured=t.count(),
         recorded=t.contribution.sum(),

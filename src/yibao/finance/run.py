@@ -24,14 +24,15 @@ from yibao.finance.insurer import InsurerSettlement, settle_insurer
 from yibao.finance.params import FinanceParams, finance_params
 from yibao.finance.retiree import RetireeSummary, read_roster, summarise
 from yibao.finance.subsidy import ArrivalRow, DueRow, compare_receipts, subsidy_due
-from yibao.money import round_fen
+from yibao.money import from_fen, round_fen
 from yibao.policy import load_policy
 from yibao.refdata import area_name
+from yibao.schema.codes import RESIDENT, RESIDENT_CI_INSUTYPES, RETIRED_CADRE
 
 ZERO = Decimal("0.00")
 SOURCE_TABLES = ("enrolments", "subsidy_receipts", "fund_ledger", "budgets", "claims")
-RETIREE_INSUTYPES = ("340",)
-CI_INSUTYPES = ("390", "392")
+RETIREE_INSUTYPES = (RETIRED_CADRE,)
+CI_INSUTYPES = RESIDENT_CI_INSUTYPES
 
 
 @dataclass
@@ -124,7 +125,9 @@ def run_finance(
         q.rows(con, q.contributions_by_category(enrol, year)), fp
     )
 
-    expense = {r["line"]: r for r in q.rows(con, q.claims_expense(claims, settled, year, ("390",)))}
+    expense = {
+        r["line"]: r for r in q.rows(con, q.claims_expense(claims, settled, year, (RESIDENT,)))
+    }
     expense_basis = (
         "复核结算结果(settlements)" if use_settlements else "结算单记录的基金支付(claims)"
     )
@@ -397,10 +400,10 @@ def _tables(rep: FinanceReport) -> dict[str, list[dict]]:
         {
             "year": y,
             **p,
-            "quota": None if p["quota_fen"] is None else Decimal(p["quota_fen"]) / 100,
-            "inpatient": Decimal(p["inpatient_fen"]) / 100,
-            "outpatient": Decimal(p["outpatient_fen"]) / 100,
-            "topup": Decimal(p["topup_fen"]) / 100,
+            "quota": None if p["quota_fen"] is None else from_fen(p["quota_fen"]),
+            "inpatient": from_fen(p["inpatient_fen"]),
+            "outpatient": from_fen(p["outpatient_fen"]),
+            "topup": from_fen(p["topup_fen"]),
         }
         for p in people
     ]

@@ -11,20 +11,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from yibao.finance.params import LEVELS, FinanceParams
-from yibao.money import round_fen
+from yibao.money import ratio, round_fen
 
 ZERO = Decimal("0.00")
-RATE_PLACES = Decimal("0.0001")
 
 
 def rate(num: Decimal, den: Decimal) -> Decimal | None:
     """A ratio to four places (52.84% = 0.5284), half-up; None when the denominator is 0."""
-    if not den:
-        return None
-    return (num / den).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+    return ratio(num, den)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from yibao.money import is_whole_fen
 from yibao.policy.model import (
     PARAM_TYPES,
     Bracket,
@@ -26,7 +27,7 @@ META_KEYS = {"description", "unit", "reference", "type", "values", "note", "item
 WRAPPER_KEYS = {"value", "reference", "note"}
 
 
-class _DecimalLoader(yaml.SafeLoader):
+class DecimalLoader(yaml.SafeLoader):
     """YAML numbers become Decimal from their text: 0.65 stays exactly 0.65."""
 
 
@@ -42,8 +43,8 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
         return loader.construct_scalar(node)
 
 
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
-_DecimalLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+DecimalLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 @dataclass
@@ -103,7 +104,7 @@ def load_policy(ref: str | Path, *, _seen: tuple[str, ...] = ()) -> Policy:
     if fname in _seen:
         raise PolicyError(fname, "extends", f"循环继承: {' → '.join((*_seen, fname))}")
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=DecimalLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark else ""
@@ -231,7 +232,7 @@ def _typed(ptype: str, raw: Any, fname: str, key: str, item_type: str | None) ->
         d = _number(raw, fname, key)
         if d < 0:
             raise PolicyError(fname, key, f"金额不能为负: {d}")
-        if d != d.quantize(Decimal("0.01")):
+        if not is_whole_fen(d):
             raise PolicyError(fname, key, f"金额最多两位小数: {d}")
         return d
     if ptype == "rate":

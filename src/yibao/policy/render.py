@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.table import Table as RichTable
 
+from yibao.money import pct_text
 from yibao.policy.loader import Policy
 from yibao.policy.model import Scale
 
@@ -18,14 +19,14 @@ def fmt_value(value: Any, unit: str = "") -> str:
         for i, b in enumerate(value.brackets):
             upper = value.brackets[i + 1].threshold if i + 1 < len(value.brackets) else None
             band = f"{b.threshold:,}–{upper:,}" if upper is not None else f"{b.threshold:,} 以上"
-            parts.append(f"{band}: {b.rate * 100:.4g}%")
+            parts.append(f"{band}: {pct_text(b.rate, 4)}")
         return "; ".join(parts)
     if isinstance(value, dict):
         return "; ".join(f"{k}: {fmt_value(v, unit)}" for k, v in value.items())
     if isinstance(value, tuple):
         return "、".join(value)
     if isinstance(value, Decimal) and ("比例" in unit or "百分点" in unit):
-        return f"{value * 100:.4g}%"
+        return pct_text(value, 4)
     if isinstance(value, Decimal):
         return f"{value:,}"
     if isinstance(value, bool):

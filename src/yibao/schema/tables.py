@@ -4,74 +4,25 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from yibao.schema.codes import (  # re-exported: the one domain vocabulary
+    BUDGET_LEVEL,
+    BUDGET_LEVEL_ALIASES,
+    DIRECTION,
+    FLAG,
+    FLAG_ALIASES,
+    GENDER,
+    GENDER_ALIASES,
+    HOSP_LEVEL,
+    HOSP_LEVEL_ALIASES,
+    INSUTYPE,
+    MED_TYPE,
+    PSN_IDET,
+    PSN_IDET_ALIASES,
+    REGION_LEVEL,
+)
 from yibao.schema.model import Column, RowRule, Table
 
 SCHEMA_VERSION = 1
-
-INSUTYPE = {
-    "310": "职工基本医疗保险",
-    "320": "公务员医疗补助",
-    "330": "大额医疗费用补助",
-    "340": "离休人员医疗保障",
-    "390": "城乡居民基本医疗保险",
-    "392": "城乡居民大病医疗保险",
-    "510": "生育保险",
-}
-MED_TYPE = {
-    "11": "普通门诊",
-    "12": "门诊挂号",
-    "13": "急诊",
-    "14": "门诊慢特病",
-    "21": "普通住院",
-    "22": "外伤住院",
-    "23": "转外诊治住院",
-    "24": "急诊转住院",
-    "41": "定点药店购药",
-    "51": "生育门诊",
-    "52": "生育住院",
-}
-HOSP_LEVEL = {"1": "一级", "2": "二级", "3": "三级", "9": "未定级"}
-HOSP_LEVEL_ALIASES = {name: code for code, name in HOSP_LEVEL.items()}
-GENDER = {"1": "男", "2": "女", "9": "未说明"}
-GENDER_ALIASES = {"男": "1", "女": "2", "M": "1", "F": "2", "0": "9"}
-#: Identity categories that change contributions and benefits (seed 000, DOMAIN §2–3).
-PSN_IDET = {
-    "普通人员": "无特殊身份",
-    "特困人员": "特困供养人员,个人缴费由医疗救助全额资助",
-    "低保对象": "最低生活保障对象,个人缴费部分资助",
-    "返贫致贫人口": "防止返贫监测对象/脱贫不稳定人口,个人缴费部分资助",
-    "低保边缘": "低保边缘家庭成员",
-    "孤儿": "孤儿及事实无人抚养儿童",
-    "重度残疾人": "重度残疾人",
-}
-PSN_IDET_ALIASES = {
-    "普通": "普通人员",
-    "一般人员": "普通人员",
-    "无": "普通人员",
-    "特困": "特困人员",
-    "特困供养人员": "特困人员",
-    "低保": "低保对象",
-    "低保户": "低保对象",
-    "返贫致贫": "返贫致贫人口",
-    "脱贫不稳定人口": "返贫致贫人口",
-    "监测对象": "返贫致贫人口",
-}
-FLAG = {"0": "否", "1": "是"}
-FLAG_ALIASES = {"否": "0", "是": "1", "N": "0", "Y": "1", "n": "0", "y": "1"}
-BUDGET_LEVEL = {"中央": "中央财政", "省级": "省级财政", "市级": "市级财政", "县级": "县级财政"}
-BUDGET_LEVEL_ALIASES = {
-    "中央财政": "中央",
-    "省级财政": "省级",
-    "省": "省级",
-    "市级财政": "市级",
-    "市": "市级",
-    "县级财政": "县级",
-    "县": "县级",
-    "区级": "县级",
-    "县区": "县级",
-}
-DIRECTION = {"收入": "基金收入", "支出": "基金支出"}
-REGION_LEVEL = {"省级": "省级", "地级": "地级(市、州)", "县级": "县级(县、区、县级市)"}
 
 ZERO = Decimal("0")
 

@@ -17,31 +17,19 @@ All amounts are integer fen, rates parts per million; money columns come out DEC
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from yibao.settle.params import NO_CAP, PPM, ChainSpec
+from yibao.money import fen_expr, money_expr, round_ppm_expr
+from yibao.settle.params import NO_CAP, ChainSpec
 
 KINDS = {"R": "离休干部", "I": "住院", "C": "门诊慢特病", "G": "普通门诊"}
 
 
-def to_fen(amount: ir.DecimalValue) -> ir.IntegerValue:
-    return (amount * 100).cast("int64")
-
-
-def to_money(fen: ir.IntegerValue) -> ir.DecimalValue:
-    """fen → DECIMAL(18,2), exactly.  BIGINT × DECIMAL(3,2) keeps the scale at 2; a wider
-    decimal product would need a 128-bit rescale per value (25× slower on DuckDB)."""
-    cent = ibis.literal(Decimal("0.01"), "decimal(3,2)")
-    return (fen * cent).cast("decimal(18,2)")
-
-
-def round_ppm(x: ir.IntegerValue) -> ir.IntegerValue:
-    """fen × ppm → fen, half-up (x is never negative here)."""
-    return (x + PPM // 2) // PPM
+to_fen = fen_expr
+to_money = money_expr
+round_ppm = round_ppm_expr
 
 
 def _clip0(x: ir.IntegerValue) -> ir.IntegerValue:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from yibao.money import PPM, from_fen, pct_text
+from yibao.schema.codes import ORDINARY
 from yibao.settle.chain import KINDS
 from yibao.settle.params import NO_CAP
 
-NONE = Decimal(NO_CAP) / 100
+NONE = from_fen(NO_CAP)
 
 
 def _pct(ppm: int) -> str:
-    return f"{Decimal(ppm) / 10000:.4g}%"
+    return pct_text(Decimal(ppm) / PPM, 4)
 
 
 def _cap(v: Decimal) -> str:
@@ -20,7 +22,7 @@ def _cap(v: Decimal) -> str:
 
 
 def _yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+    return from_fen(fen)
 
 
 def explain_row(row: dict[str, Any], claim: dict[str, Any] | None = None) -> str:
@@ -39,7 +41,7 @@ def explain_row(row: dict[str, Any], claim: dict[str, Any] | None = None) -> str
             f"{claim['inscp_scp_amt']:,};险种 {claim['insutype']},医疗类别 "
             f"{claim['med_type']},结算等级 {claim.get('hi_setl_lv') or '-'},"
             f"异地 {claim.get('offsite_flag') or '0'},身份 "
-            f"{claim.get('psn_idet_type') or '普通人员'}"
+            f"{claim.get('psn_idet_type') or ORDINARY}"
         )
     kind = KINDS.get(r["kind"], r["kind"])
     lines.append(f"1. 基本医保统筹基金({kind}):")

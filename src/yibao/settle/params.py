@@ -15,10 +15,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from yibao.money import PPM as MONEY_PPM
+from yibao.money import MoneyError, fen_exact, ppm_exact
 from yibao.policy import Policy
 from yibao.policy.model import Scale
 
-PPM = 1_000_000
+PPM = MONEY_PPM
 NO_CAP = 10**15  # fen; "no cap" as a number larger than any person-year
 FAR = date(9999, 12, 31)
 LEVELS = ("1", "2", "3")
@@ -29,14 +31,17 @@ class SettlePolicyError(ValueError):
 
 
 def fen(v: Decimal | int) -> int:
-    return int(Decimal(v) * 100)
+    try:
+        return fen_exact(v)
+    except MoneyError as exc:
+        raise SettlePolicyError(str(exc)) from None
 
 
 def ppm(v: Decimal | int) -> int:
-    d = Decimal(v) * PPM
-    if d != d.to_integral_value():
-        raise SettlePolicyError(f"比例 {v} 超过六位小数,无法精确计算")
-    return int(d)
+    try:
+        return ppm_exact(v)
+    except MoneyError as exc:
+        raise SettlePolicyError(str(exc)) from None
 
 
 @dataclass(frozen=True)

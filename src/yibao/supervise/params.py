@@ -14,12 +14,6 @@ from typing import Any
 
 from yibao.policy import Policy
 from yibao.refdata import icd10_diagnoses
-from yibao.schema.tables import MED_TYPE
-
-#: Hospital stays: every 医疗类别 whose label says 住院 (普通、外伤、转外、急诊转、生育住院).
-INPATIENT_MED_TYPES: tuple[str, ...] = tuple(
-    sorted(code for code, label in MED_TYPE.items() if label.endswith("住院"))
-)
 
 _RANGE = re.compile(r"^([A-Z][0-9]{2})(?:-([A-Z][0-9]{2}))?$")
 

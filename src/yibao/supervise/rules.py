@@ -16,7 +16,10 @@ import ibis
 import ibis.expr.types as ir
 
 from yibao.ingest.validate import one_of
-from yibao.settle.chain import to_fen, to_money
+from yibao.money import fen_expr as to_fen
+from yibao.money import money_expr as to_money
+from yibao.money import percent_expr
+from yibao.schema.codes import EMPLOYEE, RESIDENT
 from yibao.supervise.inputs import Inputs
 from yibao.supervise.params import CodeRange, SupervisionParams
 
@@ -69,10 +72,10 @@ def _in_ranges(dx3: ir.StringValue, ranges: tuple[CodeRange, ...]) -> ir.Boolean
 def _age(brdy: ir.DateValue, on: ir.DateValue) -> ir.IntegerValue:
     """Completed years of age on ``on`` (integer arithmetic, identical on every engine)."""
 
-    def ymd(d: ir.DateValue) -> ir.IntegerValue:
-        return d.year() * 10000 + d.month() * 100 + d.day()
-
-    return (ymd(on) - ymd(brdy)) // 10000
+    before_birthday = (on.month() < brdy.month()) | (
+        (on.month() == brdy.month()) & (on.day() < brdy.day())
+    )
+    return on.year() - brdy.year() - before_birthday.cast("int64")
 
 
 # --- enrolment rules --------------------------------------------------------------------------
@@ -93,7 +96,7 @@ def invalid_id(inp: Inputs, p: SupervisionParams) -> ir.Table:
 
 def duplicate_enrolment_region(inp: Inputs, p: SupervisionParams) -> ir.Table:
     e = inp.enrolments
-    e = e.filter((e.insutype == "390") & e.certno.notnull())
+    e = e.filter((e.insutype == RESIDENT) & e.certno.notnull())
     g = e.group_by("certno").aggregate(
         regions=e.region_code.nunique(),
         region_min=e.region_code.min(),
@@ -111,12 +114,12 @@ def duplicate_enrolment_region(inp: Inputs, p: SupervisionParams) -> ir.Table:
 
 def duplicate_enrolment_insutype(inp: Inputs, p: SupervisionParams) -> ir.Table:
     e = inp.enrolments
-    e = e.filter(one_of(e.insutype, ("310", "390")) & e.certno.notnull())
+    e = e.filter(one_of(e.insutype, (EMPLOYEE, RESIDENT)) & e.certno.notnull())
     g = e.group_by("certno").aggregate(
-        n310=(e.insutype == "310").sum(),
-        n390=(e.insutype == "390").sum(),
-        region_310=e.region_code.min(where=e.insutype == "310"),
-        region_390=e.region_code.min(where=e.insutype == "390"),
+        n310=(e.insutype == EMPLOYEE).sum(),
+        n390=(e.insutype == RESIDENT).sum(),
+        region_310=e.region_code.min(where=e.insutype == EMPLOYEE),
+        region_390=e.region_code.min(where=e.insutype == RESIDENT),
         psn_no=e.psn_no.min(),
     )
     g = g.filter((g.n310 > 0) & (g.n390 > 0))
@@ -405,8 +408,8 @@ def hospital_readmission_outlier(inp: Inputs, p: SupervisionParams) -> ir.Table:
     t = t.filter(t.readmits >= p.outlier_min_readmissions)
     return t.mutate(
         amount=to_money(t.readmit_fen.fill_null(0)),
-        rate_shown=_dec2(t.readmit_rate * 100),
-        peer_median=_dec2(t.median * 100),
+        rate_shown=percent_expr(t.readmit_rate),
+        peer_median=percent_expr(t.median),
     )
 
 

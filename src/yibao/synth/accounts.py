@@ -8,24 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
 
 from yibao.finance.params import finance_params
+from yibao.money import fen_exact, to_fen
 from yibao.policy.loader import Policy
 from yibao.refdata import area_name
+from yibao.schema.codes import BUDGET_LEVELS
 
 from .preset import SynthPreset
 from .vec import yuan_str
 
-LEVELS = ("中央", "省级", "市级", "县级")
+LEVELS = BUDGET_LEVELS
 INPATIENT, OUTPATIENT = "住院", "门诊"
 
 
 def _fen(x: Decimal) -> int:
-    return int((x * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return to_fen(x)
 
 
 def subsidy_shares(policy: Policy, county: str, year: int) -> dict[str, Decimal]:
@@ -186,7 +188,7 @@ def ledger_table(
 
     r = receipts.to_pydict()
     for i in range(receipts.num_rows):  # tens of rows: one per transfer
-        fen = int(r["amount"][i] * 100)
+        fen = fen_exact(r["amount"][i])
         # A negative 清算 (money taken back) is an outflow of the special account.
         entry(
             r["region_code"][i],

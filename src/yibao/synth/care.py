@@ -16,6 +16,7 @@ from functools import cache
 import numpy as np
 import pyarrow as pa
 
+from yibao.money import fen_of_draws
 from yibao.refdata import area_name, counties_of, icd10_diagnoses
 
 from .preset import CHRONIC_SHARE_BY_AGE, INPATIENT_RATE_BY_AGE, SynthPreset
@@ -315,7 +316,7 @@ def _lognormal_fen(
     rng: np.random.Generator, mean: np.ndarray, sigma: float | np.ndarray
 ) -> np.ndarray:
     mu = np.log(mean) - sigma**2 / 2
-    return np.round(rng.lognormal(mu, sigma) * 100).astype(np.int64)
+    return fen_of_draws(rng.lognormal(mu, sigma))
 
 
 def _times(rng: np.random.Generator, year: int, day: np.ndarray, h0: int, h1: int) -> np.ndarray:

@@ -14,6 +14,8 @@ from decimal import Decimal
 import numpy as np
 import pyarrow as pa
 
+from yibao.schema import codes
+
 from .preset import AGE_MAX, PYRAMID, SynthPreset
 from .vec import certno, concat, date_parts, money, take_str, unique_seq, zpad
 
@@ -25,7 +27,7 @@ GIVEN = list(
 )
 HOUSEHOLD_SIZES = (np.array([1, 2, 3, 4, 5]), np.array([0.14, 0.30, 0.26, 0.19, 0.11]))
 
-RESIDENT, EMPLOYEE, CADRE = "390", "310", "340"
+RESIDENT, EMPLOYEE, CADRE = codes.RESIDENT, codes.EMPLOYEE, codes.RETIRED_CADRE
 
 
 @dataclass

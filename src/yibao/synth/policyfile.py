@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from yibao.policy import load_policy
-from yibao.policy.loader import PRESET_DIR, _DecimalLoader
+from yibao.policy.loader import PRESET_DIR, DecimalLoader
 
 from .preset import SynthPreset
 
@@ -62,7 +62,7 @@ def policy_document(preset: SynthPreset) -> dict[str, Any]:
     if preset.benefits:
         src = yaml.load(
             (PRESET_DIR / f"{preset.benefits}.yaml").read_text(encoding="utf-8"),
-            Loader=_DecimalLoader,
+            Loader=DecimalLoader,
         )
         for name, leaf in _leaves(src.get("parameters") or {}):
             if name in in_force:

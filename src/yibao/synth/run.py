@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.finance.params import finance_params
-from yibao.money import round_fen
+from yibao.money import fen_exact, to_fen
 from yibao.policy import load_policy
 from yibao.policy.loader import Policy
 from yibao.refdata import area_name
@@ -264,7 +264,7 @@ def synthesize(
 
 
 def round_fen_int(amount: Decimal) -> int:
-    return int(round_fen(amount) * 100)
+    return to_fen(amount)
 
 
 def assistance_fen(preset: SynthPreset, policy: Policy, contribution: Decimal) -> dict[str, int]:
@@ -297,8 +297,8 @@ def _add_enrolment_totals(t: pa.Table, totals: dict[str, accounts.CountyTotals])
         if region in totals:
             tot = totals[region]
             tot.residents += n
-            tot.contributions += int(c * 100)
-            tot.assisted += int(s * 100)
+            tot.contributions += fen_exact(c)
+            tot.assisted += fen_exact(s)
 
 
 def _claim_truth(tbl: pa.Table) -> list[dict]:
@@ -356,7 +356,7 @@ def _account(tbl: pa.Table, tot: accounts.CountyTotals, real: Realised) -> None:
     for code, total in zip(
         g["fixmedins_code"].to_pylist(), g["medfee_sumamt_sum"].to_pylist(), strict=True
     ):  # one row per hospital
-        real.hosp_inpatient_fen[code] = real.hosp_inpatient_fen.get(code, 0) + int(total * 100)
+        real.hosp_inpatient_fen[code] = real.hosp_inpatient_fen.get(code, 0) + fen_exact(total)
     real.visits += int((res & (med == "11")).sum())
     real.chronic_visits += int((res & (med == "14")).sum())
     m = inp & res
@@ -403,7 +403,7 @@ def _write_truth(out: Path, truth: list[dict], quarantine: list[dict]) -> None:
 
 
 def _pct(x: float) -> str:
-    return f"{x * 100:.2f}%"
+    return f"{x:.2%}"
 
 
 def _manifest(
