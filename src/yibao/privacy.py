@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from yibao.schema import TABLES
+from functools import cache
+from typing import Any
+
+from yibao.schema import ALL_TABLES
+from yibao.schema.model import Column
 
 
 def mask_certno(value: str | None) -> str | None:
@@ -30,18 +34,37 @@ def mask_text(value: str | None) -> str | None:
     return None if value is None else "***"
 
 
+def _kind(c: Column) -> str:
+    if c.check == "certno":
+        return "certno"
+    return "name" if c.name.endswith("name") else "text"
+
+
+@cache
 def personal_columns() -> dict[str, str]:
-    """Canonical personal column names (across tables) → how they are masked."""
-    out: dict[str, str] = {}
-    for t in TABLES.values():
-        for c in t.columns:
-            if c.personal:
-                out[c.name] = (
-                    "certno"
-                    if c.check == "certno"
-                    else ("name" if c.name.endswith("name") else "text")
-                )
+    """Personal column names (canonical and derived tables) → how they are masked."""
+    return {c.name: _kind(c) for t in ALL_TABLES.values() for c in t.columns if c.personal}
+
+
+def mask_record(table: str, rec: dict[str, Any]) -> dict[str, Any]:
+    """A row with its registry-flagged personal columns masked.
+
+    Any other value of the row equal to one of its personal values (a finding keyed by the ID
+    number) is masked the same way, so a copy never leaks what the original hides."""
+    cols = {c.name: _kind(c) for c in ALL_TABLES[table].columns if c.personal}
+    out = dict(rec)
+    secrets = {}
+    for name, kind in cols.items():
+        if name in out and out[name] is not None:
+            secrets[str(out[name])] = kind
+            out[name] = _MASKS[kind](out[name])
+    for name, value in out.items():
+        if name not in cols and value is not None and str(value) in secrets:
+            out[name] = _MASKS[secrets[str(value)]](value)
     return out
+
+
+_MASKS = {"certno": mask_certno, "name": mask_name, "text": mask_text}
 
 
 def mask_value(column: str, value: str | None) -> str | None:

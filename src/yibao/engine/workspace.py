@@ -6,6 +6,8 @@ Canonical tables carry a ``_load_id`` so that every row traces back to the file 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,40 @@ CREATE TABLE IF NOT EXISTS _quarantine (
 
 class WorkspaceError(Exception):
     pass
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back on any exception.
+
+    Every step writes its year through this, so a failed or killed run leaves nothing behind."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    select_sql: str,
+    *,
+    year: int | None = None,
+    where: str | None = None,
+    params: list | None = None,
+) -> None:
+    """Create ``table`` from its declaration if needed, delete the year's rows (or ``where``),
+    and insert ``select_sql`` by column name.  Call inside :func:`transaction`."""
+    con.execute(table.ddl())
+    cond = where
+    if cond is None and year is not None and table.year_column:
+        cond = f'"{table.year_column}" = {int(year)}'
+    if cond is not None:
+        con.execute(f"DELETE FROM {table.name} WHERE {cond}")
+    con.execute(f"INSERT INTO {table.name} BY NAME {select_sql}", params or [])
 
 
 def table_ddl(t: Table) -> str:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from yibao.finance.queries import OPENING_WORDS, TRANSFER_WORDS
 from yibao.finance.subsidy import rate
 from yibao.money import round_places
+from yibao.pipeline.contract import Note
 
 ZERO = Decimal("0.00")
 RESIDENT_FUND = "居民医保"
@@ -65,7 +66,7 @@ class AccountBook:
     expense_source: Decimal = ZERO
     closing: Decimal | None = None
     months_of_reserve: Decimal | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
 
 def fund_book(
@@ -100,27 +101,29 @@ def fund_book(
     book.income_source = sum((v for k, v in source.items() if k in INCOME and v), ZERO)
     book.expense_source = sum((v for k, v in source.items() if k in EXPENSE and v), ZERO)
     if not flows:
-        book.notes.append(f"工作区没有{fund}基金收支明细账,未计算结余和可支付月数")
+        text = f"工作区没有{fund}基金收支明细账,未计算结余和可支付月数"
+        book.notes.append(Note("ledger_missing", text, "warning"))
         return book
     early = flows.get(year - 1, {}).get("contributions", ZERO)
     if not this.get("contributions") and source.get("contributions") and early:
-        book.notes.append(
+        text = (
             f"明细账 {year} 年无个人缴费收入,{year - 1} 年记有 {early} 元(可能为预收下年度缴费);"
             f"按记账日期计入 {year - 1} 年,未作调整"
         )
+        book.notes.append(Note("contributions_booked_early", text, "warning"))
     book.balances = _telescope(flows, year)
     last = book.balances[-1]
     book.closing = last.closing
     if last.gap:
-        book.notes.append(
+        text = (
             f"{year} 年末按明细账逐笔累计的余额与 期初+收入−支出 相差 {last.gap} 元"
             f"(其中内部转账未抵平 {sum(b.transfers_net for b in book.balances)} 元)"
         )
+        book.notes.append(Note("balance_gap", text, "warning"))
     for b in book.balances:
         if b.stated_opening is not None and b.stated_opening != b.opening:
-            book.notes.append(
-                f"{b.year} 年账载期初余额 {b.stated_opening} 元与上年末结余 {b.opening} 元不符"
-            )
+            text = f"{b.year} 年账载期初余额 {b.stated_opening} 元与上年末结余 {b.opening} 元不符"
+            book.notes.append(Note("stated_opening_differs", text, "warning", "year", str(b.year)))
     if book.expense_ledger:
         monthly = book.expense_ledger / 12
         book.months_of_reserve = round_places(last.closing / monthly, 2)

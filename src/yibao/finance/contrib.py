@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from yibao.finance.params import FinanceParams
 from yibao.money import round_fen
+from yibao.pipeline.contract import Note
 
 ZERO = Decimal("0.00")
 
@@ -49,17 +50,18 @@ def subsidy_per_person(category: str, fp: FinanceParams) -> tuple[Decimal, str |
     return ZERO, None
 
 
-def contributions(rows: list[dict], fp: FinanceParams) -> tuple[list[ContributionRow], list[str]]:
-    notes: set[str] = set()
+def contributions(rows: list[dict], fp: FinanceParams) -> tuple[list[ContributionRow], list[Note]]:
+    notes: set[Note] = set()
     if fp.individual_contribution is None:
-        notes.add(f"政策 {fp.policy_name} 未规定 {fp.year} 年个人缴费标准,应缴按 0 计")
+        text = f"政策 {fp.policy_name} 未规定 {fp.year} 年个人缴费标准,应缴按 0 计"
+        notes.add(Note("contribution_standard_missing", text, "warning"))
     std = fp.individual_contribution or ZERO
     out = []
     for r in sorted(rows, key=lambda r: (r["region_code"], r["category"])):
         n = int(r["insured"])
         sub, note = subsidy_per_person(r["category"], fp)
         if note:
-            notes.add(note)
+            notes.add(Note("assistance_assumed", note, "info", "category", r["category"]))
         due = round_fen(std * n)
         due_sub = round_fen(sub * n)
         rec = r["recorded"] if r["recorded"] is not None else ZERO

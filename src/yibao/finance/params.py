@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from yibao.money import pct_text
+from yibao.pipeline.contract import Note
 from yibao.policy import Policy
 from yibao.schema.codes import BUDGET_LEVELS
 
@@ -44,7 +45,7 @@ class CountyShare:
     per_person: dict[str, Decimal]  # level → 元/人; 县级 is the rest
     city_fixed: bool  # the city pays a lump sum for this county, not per person
     city_fixed_amount: Decimal | None  # 元/年 when the policy gives it
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class FinanceParams:
         city per person (or a lump sum), the county the rest (DOMAIN.md §2)."""
         pol, y = self._policy, self.year
         s = self.subsidy_per_person or Decimal(0)
-        notes: list[str] = []
+        notes: list[Note] = []
         klass = (opt(pol, "financing.subsidy_sharing.county_class", y) or {}).get(region_code)
         by_class = opt(pol, "financing.subsidy_sharing.central_share_by_class", y) or {}
         if klass is not None and klass in by_class:
@@ -84,17 +85,41 @@ class FinanceParams:
             tier = tiers.get(region_code[:2])
             if tier is None or tier not in tier_rates:
                 central_rate = Decimal(0)
-                notes.append(f"{region_code}:政策未给出中央分担比例,中央按 0 计")
+                notes.append(
+                    Note(
+                        "central_share_missing",
+                        f"{region_code}:政策未给出中央分担比例,中央按 0 计",
+                        "warning",
+                        "county",
+                        region_code,
+                    )
+                )
             else:
                 central_rate = tier_rates[tier]
-                notes.append(f"{region_code}:中央按省份{tier}分担 {pct(central_rate)}")
+                notes.append(
+                    Note(
+                        "central_share_by_tier",
+                        f"{region_code}:中央按省份{tier}分担 {pct(central_rate)}",
+                        "info",
+                        "county",
+                        region_code,
+                    )
+                )
         central = s * central_rate
         prov_rates = opt(pol, "financing.subsidy_sharing.province_share_of_remainder_by_class", y)
         if klass is not None and prov_rates and klass in prov_rates:
             province = (s - central) * prov_rates[klass]
         else:
             province = Decimal(0)
-            notes.append(f"{region_code}:政策未给出省级分担比例,省级按 0 计")
+            notes.append(
+                Note(
+                    "province_share_missing",
+                    f"{region_code}:政策未给出省级分担比例,省级按 0 计",
+                    "warning",
+                    "county",
+                    region_code,
+                )
+            )
         fixed_list = opt(pol, "financing.subsidy_sharing.city_fixed_subsidy_counties", y) or ()
         fixed_amounts = opt(pol, "financing.subsidy_sharing.city_fixed_amount", y) or {}
         per_city = opt(pol, "financing.subsidy_sharing.city_amount_per_person", y) or {}
@@ -103,7 +128,13 @@ class FinanceParams:
         fixed_amount = fixed_amounts.get(region_code)
         if city_fixed and fixed_amount is None:
             notes.append(
-                f"{region_code}:市级按原基数定额补助,不按人头;政策未列定额,市级应补助按 0 计"
+                Note(
+                    "city_fixed_amount_missing",
+                    f"{region_code}:市级按原基数定额补助,不按人头;政策未列定额,市级应补助按 0 计",
+                    "warning",
+                    "county",
+                    region_code,
+                )
             )
         per = {"中央": central, "省级": province, "市级": city}
         per["县级"] = s - central - province - city

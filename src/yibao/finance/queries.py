@@ -14,6 +14,7 @@ import ibis
 import ibis.expr.types as ir
 
 from yibao.money import fen_expr
+from yibao.pipeline import provenance
 from yibao.schema.codes import INPATIENT_MED_TYPES, ORDINARY, RESIDENT
 
 #: Words in a ledger category that mark a transfer between the fund's own accounts.
@@ -31,8 +32,14 @@ def _any_contains(col: ir.StringValue, words: tuple[str, ...]) -> ir.BooleanValu
 _fen = fen_expr
 
 
-def rows(con: Any, expr: ir.Table) -> list[dict[str, Any]]:
-    """A small aggregated result as Python rows (Decimals stay Decimal)."""
+def rows(
+    con: Any, expr: ir.Table, feeds: tuple[str, ...] = (), label: str = ""
+) -> list[dict[str, Any]]:
+    """A small aggregated result as Python rows (Decimals stay Decimal).
+
+    ``feeds`` names the finance tables the result ends up in, for the run record's query text."""
+    if feeds:
+        provenance.record(feeds, label, expr)
     return con.to_pyarrow(expr).to_pylist()
 
 

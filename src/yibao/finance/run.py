@@ -16,7 +16,7 @@ import ibis
 import pyarrow as pa
 
 from yibao.engine.backend import connect_engine, expose_to_spark
-from yibao.engine.workspace import Workspace
+from yibao.engine.workspace import Workspace, replace_rows, transaction
 from yibao.finance import queries as q
 from yibao.finance.accounts import AccountBook, budget_execution, fund_book
 from yibao.finance.contrib import ContributionRow, contributions
@@ -25,9 +25,13 @@ from yibao.finance.params import FinanceParams, finance_params
 from yibao.finance.retiree import RetireeSummary, read_roster, summarise
 from yibao.finance.subsidy import ArrivalRow, DueRow, compare_receipts, subsidy_due
 from yibao.money import from_fen, round_fen
-from yibao.policy import load_policy
+from yibao.pipeline import provenance
+from yibao.pipeline.context import resolve_policy
+from yibao.pipeline.contract import Note, note_text
+from yibao.policy import Policy
 from yibao.refdata import area_name
 from yibao.schema.codes import RESIDENT, RESIDENT_CI_INSUTYPES, RETIRED_CADRE
+from yibao.schema.derived import DERIVED, tables_of
 
 ZERO = Decimal("0.00")
 SOURCE_TABLES = ("enrolments", "subsidy_receipts", "fund_ledger", "budgets", "claims")
@@ -95,11 +99,11 @@ def run_finance(
     ws: Workspace,
     year: int,
     *,
-    policy_ref: str | None = None,
+    policy_ref: str | Policy | None = None,
     engine: str = "duckdb",
     roster: Path | None = None,
 ) -> FinanceReport:
-    policy = load_policy(policy_ref or ws.config.get("policy") or "demo-county")
+    policy = resolve_policy(ws, policy_ref)
     fp = finance_params(policy, year)
     use_settlements = _settlements_for(ws, year)
     con = _backend(ws, engine, use_settlements)
@@ -110,38 +114,49 @@ def run_finance(
     )
     claims = con.table("claims")
     settled = con.table("settlements") if use_settlements else None
-    notes: list[str] = []
+    notes: list[Note] = []
 
     insured = {
-        r["region_code"]: int(r["insured"]) for r in q.rows(con, q.insured_by_region(enrol, year))
+        r["region_code"]: int(r["insured"])
+        for r in q.rows(con, q.insured_by_region(enrol, year), _DUE, "参保人数(居民)")
     }
     due, due_notes = subsidy_due(insured, fp) if insured else ([], [])
     if not insured:
-        notes.append(f"{year} 年没有城乡居民(390)参保登记,未计算应补助额")
+        notes.append(
+            Note(
+                "no_resident_enrolment",
+                f"{year} 年没有城乡居民(390)参保登记,未计算应补助额",
+                "warning",
+            )
+        )
     arrivals, quarterly, rec_notes = compare_receipts(
-        due, q.rows(con, q.receipts_by_quarter(rec, year))
+        due, q.rows(con, q.receipts_by_quarter(rec, year), _ARRIVAL, "财政补助到账")
     )
     contrib, contrib_notes = contributions(
-        q.rows(con, q.contributions_by_category(enrol, year)), fp
+        q.rows(con, q.contributions_by_category(enrol, year), ("finance_contributions",), "缴费"),
+        fp,
     )
 
     expense = {
-        r["line"]: r for r in q.rows(con, q.claims_expense(claims, settled, year, (RESIDENT,)))
+        r["line"]: r
+        for r in q.rows(
+            con, q.claims_expense(claims, settled, year, (RESIDENT,)), _BOOK, "基金支出"
+        )
     }
     expense_basis = (
         "复核结算结果(settlements)" if use_settlements else "结算单记录的基金支付(claims)"
     )
     unsettled = sum(int(r["unsettled"] or 0) for r in expense.values()) if use_settlements else 0
     if unsettled:
-        notes.append(
-            f"{unsettled} 张结算单没有复核结算结果,其基金支付按 0 计;请先运行 yibao settle"
-        )
+        text = f"{unsettled} 张结算单没有复核结算结果,其基金支付按 0 计;请先运行 yibao settle"
+        notes.append(Note("claims_not_settled", text, "warning"))
     n_res = sum(insured.values())
     premium_due = (
         None if fp.ci_premium_per_person is None else round_fen(fp.ci_premium_per_person * n_res)
     )
     if premium_due is None:
-        notes.append(f"政策未规定 {year} 年大病保险人均筹资标准,大病保险支出只按明细账列示")
+        text = f"政策未规定 {year} 年大病保险人均筹资标准,大病保险支出只按明细账列示"
+        notes.append(Note("ci_premium_missing", text, "info"))
     source = {
         "contributions": sum((c.recorded for c in contrib), ZERO),
         "subsidies": sum((a.received_net for a in arrivals), ZERO),
@@ -152,14 +167,21 @@ def run_finance(
         "ci_premium": premium_due,
         "other_expense": None,
     }
-    ledger_rows = q.rows(con, q.ledger_lines(ledger, year))
+    ledger_rows = q.rows(con, q.ledger_lines(ledger, year), _BOOK + ("finance_budget",), "明细账")
     book = fund_book(ledger_rows, source, year)
-    budgets = q.rows(con, con.table("budgets").filter(lambda t: t.year == year))
+    budgets = q.rows(
+        con, con.table("budgets").filter(lambda t: t.year == year), ("finance_budget",), "预算"
+    )
     budget = budget_execution(budgets, ledger_rows, year)
 
     insurer = None
     if n_res:
-        ci_claims = q.rows(con, q.claims_expense(claims, settled, year, CI_INSUTYPES))
+        ci_claims = q.rows(
+            con,
+            q.claims_expense(claims, settled, year, CI_INSUTYPES),
+            ("finance_insurer",),
+            "大病赔付",
+        )
         ci_paid = sum((r["hifmi"] or ZERO for r in ci_claims), ZERO)
         ledger_premium = book.lines[[x["line"] for x in book.lines].index("ci_premium")]["ledger"]
         premium = ledger_premium or premium_due
@@ -175,15 +197,13 @@ def run_finance(
         if roster is not None and fp.retiree_quota:
             r_table = ibis.memtable(read_roster(roster, fp.retiree_quota))
         elif roster is not None:
-            notes.append("政策未规定离休人员个人医疗定额,名单未使用")
+            notes.append(Note("retiree_quota_missing", "政策未规定离休人员个人医疗定额,名单未使用"))
         if r_table is not None and not fp.retiree_cash_topup:
             r_table = None
-            notes.append("政策未规定定额节约现金补足,未计算补足金额")
-        people = con.to_pyarrow(
-            q.retiree_costs(claims, settled, enrol, year, RETIREE_INSUTYPES, r_table).order_by(
-                "psn_no"
-            )
-        )
+            notes.append(Note("retiree_topup_missing", "政策未规定定额节约现金补足,未计算补足金额"))
+        costs = q.retiree_costs(claims, settled, enrol, year, RETIREE_INSUTYPES, r_table)
+        provenance.record("finance_retirees", "离休人员费用", costs)
+        people = con.to_pyarrow(costs.order_by("psn_no"))
         retiree_budget = [b for b in budget if "离休" in b["project"]]
         retiree = summarise(
             people,
@@ -221,135 +241,15 @@ def run_finance(
 
 # --- storage ----------------------------------------------------------------------------------
 
-M = pa.decimal128(18, 2)
-R = pa.decimal128(9, 4)
+_DUE = ("finance_subsidy_due", "finance_subsidy")
+_ARRIVAL = ("finance_subsidy", "finance_subsidy_quarterly")
+_BOOK = ("finance_accounts", "finance_balance")
+#: The tables finance writes, with their Arrow schemas from the registry.
+SCHEMAS: dict[str, pa.Schema] = {t.name: t.arrow_schema() for t in tables_of("finance")}
 
 
 def _arrow(rows: list[dict], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema)
-
-
-SCHEMAS: dict[str, pa.Schema] = {
-    "finance_subsidy": pa.schema(
-        [
-            ("year", pa.int32()),
-            ("region_code", pa.string()),
-            ("region_name", pa.string()),
-            ("county_class", pa.string()),
-            ("budget_level", pa.string()),
-            ("insured", pa.int64()),
-            ("per_person", pa.decimal128(18, 4)),
-            ("due", M),
-            ("received", M),
-            ("settlement", M),
-            ("received_net", M),
-            ("arrival_rate", R),
-            ("shortfall", M),
-            ("status", pa.string()),
-        ]
-    ),
-    "finance_subsidy_quarterly": pa.schema(
-        [
-            ("year", pa.int32()),
-            ("budget_level", pa.string()),
-            ("quarter", pa.string()),
-            ("received", M),
-            ("cumulative", M),
-            ("due", M),
-            ("cumulative_rate", R),
-        ]
-    ),
-    "finance_contributions": pa.schema(
-        [
-            ("year", pa.int32()),
-            ("region_code", pa.string()),
-            ("category", pa.string()),
-            ("insured", pa.int64()),
-            ("standard", M),
-            ("subsidy_per_person", M),
-            ("due", M),
-            ("due_subsidy", M),
-            ("due_person", M),
-            ("recorded", M),
-            ("recorded_subsidy", M),
-            ("gap", M),
-            ("gap_subsidy", M),
-            ("missing", pa.int64()),
-        ]
-    ),
-    "finance_accounts": pa.schema(
-        [
-            ("year", pa.int32()),
-            ("fund", pa.string()),
-            ("direction", pa.string()),
-            ("line", pa.string()),
-            ("label", pa.string()),
-            ("ledger", M),
-            ("source", M),
-            ("diff", M),
-        ]
-    ),
-    "finance_balance": pa.schema(
-        [
-            ("year", pa.int32()),
-            ("report_year", pa.int32()),
-            ("opening", M),
-            ("stated_opening", M),
-            ("income", M),
-            ("expense", M),
-            ("closing", M),
-            ("transfers_net", M),
-            ("book_balance", M),
-            ("gap", M),
-            ("months_of_reserve", pa.decimal128(9, 2)),
-        ]
-    ),
-    "finance_budget": pa.schema(
-        [
-            ("year", pa.int32()),
-            ("region_code", pa.string()),
-            ("project", pa.string()),
-            ("item", pa.string()),
-            ("budget", M),
-            ("carry_over", M),
-            ("budget_total", M),
-            ("actual", M),
-            ("balance", M),
-            ("execution_rate", R),
-            ("matched_by", pa.string()),
-        ]
-    ),
-    "finance_insurer": pa.schema(
-        [
-            ("year", pa.int32()),
-            ("premium", M),
-            ("claims", M),
-            ("profit", M),
-            ("profit_rate", R),
-            ("cap_rate", R),
-            ("cap_amount", M),
-            ("returned_to_fund", M),
-            ("fund_loss_share", M),
-            ("insurer_result", M),
-            ("note", pa.string()),
-        ]
-    ),
-    "finance_retirees": pa.schema(
-        [
-            ("year", pa.int32()),
-            ("psn_no", pa.string()),
-            ("region_code", pa.string()),
-            ("enrolled", pa.bool_()),
-            ("period", pa.string()),
-            ("quota", M),
-            ("inpatient", M),
-            ("outpatient", M),
-            ("topup", M),
-            ("visits", pa.int64()),
-        ]
-    ),
-    "finance_notes": pa.schema([("year", pa.int32()), ("seq", pa.int32()), ("note", pa.string())]),
-}
 
 
 def _tables(rep: FinanceReport) -> dict[str, list[dict]]:
@@ -357,6 +257,19 @@ def _tables(rep: FinanceReport) -> dict[str, list[dict]]:
     names = rep.region_names
     out: dict[str, list[dict]] = {}
     per = {(d.region_code, d.level): d for d in rep.due}
+    out["finance_subsidy_due"] = [
+        {
+            "year": y,
+            "region_code": d.region_code,
+            "county_class": d.county_class,
+            "budget_level": d.level,
+            "insured": d.insured,
+            "per_person": d.per_person,
+            "standard": rep.params.subsidy_per_person,
+            "due": d.due,
+        }
+        for d in rep.due
+    ]
     out["finance_subsidy"] = [
         {
             "year": y,
@@ -407,7 +320,18 @@ def _tables(rep: FinanceReport) -> dict[str, list[dict]]:
         }
         for p in people
     ]
-    out["finance_notes"] = [{"year": y, "seq": i, "note": n} for i, n in enumerate(rep.notes, 1)]
+    out["finance_notes"] = [
+        {
+            "year": y,
+            "seq": i,
+            "note": note_text(n),
+            "code": getattr(n, "code", "note"),
+            "severity": getattr(n, "severity", "info"),
+            "scope": getattr(n, "scope", "year"),
+            "scope_key": getattr(n, "scope_key", None),
+        }
+        for i, n in enumerate(rep.notes, 1)
+    ]
     return out
 
 
@@ -416,17 +340,8 @@ def store(ws: Workspace, rep: FinanceReport) -> None:
 
     ``finance_balance`` is keyed by report_year: each run stores the years it rolled forward."""
     con = ws.con
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for name, rows in _tables(rep).items():
-            data = _arrow(rows, SCHEMAS[name])
-            con.register("_fin_rows", data)
-            con.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM _fin_rows LIMIT 0")
-            key = "report_year" if name == "finance_balance" else "year"
-            con.execute(f"DELETE FROM {name} WHERE {key} = {int(rep.year)}")
-            con.execute(f"INSERT INTO {name} SELECT * FROM _fin_rows")
+            con.register("_fin_rows", _arrow(rows, SCHEMAS[name]))
+            replace_rows(con, DERIVED[name], "SELECT * FROM _fin_rows", year=rep.year)
             con.unregister("_fin_rows")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise

@@ -15,8 +15,22 @@ from decimal import Decimal
 
 from yibao.finance.params import LEVELS, FinanceParams
 from yibao.money import ratio, round_fen
+from yibao.pipeline.contract import Note
 
 ZERO = Decimal("0.00")
+#: Notes about subsidy sharing and arrival (annex one lists them under its table).
+SUBSIDY_NOTE_CODES = frozenset(
+    {
+        "central_share_missing",
+        "central_share_by_tier",
+        "province_share_missing",
+        "city_fixed_amount_missing",
+        "county_due_negative",
+        "negative_receipt_unflagged",
+        "receipt_without_insured",
+        "subsidy_standard_missing",
+    }
+)
 
 
 def rate(num: Decimal, den: Decimal) -> Decimal | None:
@@ -36,12 +50,13 @@ class DueRow:
     due: Decimal  # 元, to the fen
 
 
-def subsidy_due(insured: dict[str, int], fp: FinanceParams) -> tuple[list[DueRow], list[str]]:
+def subsidy_due(insured: dict[str, int], fp: FinanceParams) -> tuple[list[DueRow], list[Note]]:
     """Due per county × level from insured counts and the policy; notes say what was assumed."""
     out: list[DueRow] = []
-    notes: list[str] = []
+    notes: list[Note] = []
     if fp.subsidy_per_person is None:
-        return out, [f"政策 {fp.policy_name} 未规定 {fp.year} 年人均财政补助标准,无法计算应补助额"]
+        text = f"政策 {fp.policy_name} 未规定 {fp.year} 年人均财政补助标准,无法计算应补助额"
+        return out, [Note("subsidy_standard_missing", text, "error")]
     s = fp.subsidy_per_person
     for region in sorted(insured):
         n = insured[region]
@@ -56,7 +71,8 @@ def subsidy_due(insured: dict[str, int], fp: FinanceParams) -> tuple[list[DueRow
             city = round_fen(share.per_person["市级"] * n)
         county = total - central - province - city
         if county < 0:
-            notes.append(f"{region}:县级应补助为负({county} 元),分担参数之和超过人均补助")
+            text = f"{region}:县级应补助为负({county} 元),分担参数之和超过人均补助"
+            notes.append(Note("county_due_negative", text, "error", "county", region))
         amounts = {"中央": central, "省级": province, "市级": city, "县级": county}
         for level in LEVELS:
             per = share.per_person[level]
@@ -94,13 +110,13 @@ def _status(due: Decimal, received: Decimal) -> str:
 
 def compare_receipts(
     due_rows: list[DueRow], receipts: list[dict]
-) -> tuple[list[ArrivalRow], list[dict], list[str]]:
+) -> tuple[list[ArrivalRow], list[dict], list[Note]]:
     """Arrival by county × level, cumulative arrival by level × quarter, and notes."""
     due = {(r.region_code, r.level): r for r in due_rows}
     got: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     settle: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     quarterly: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    notes: list[str] = []
+    notes: list[Note] = []
     negative_unflagged = 0
     for r in receipts:
         key = (r["region_code"], r["budget_level"])
@@ -113,7 +129,8 @@ def compare_receipts(
             qlabel = f"{r['arrival_year']}年第{r['quarter']}季度"
             quarterly[(r["budget_level"], qlabel)] += amt
     if negative_unflagged:
-        notes.append(f"有 {negative_unflagged} 笔负数到账未标为上年清算,已计入当年到位,请核实")
+        text = f"有 {negative_unflagged} 笔负数到账未标为上年清算,已计入当年到位,请核实"
+        notes.append(Note("negative_receipt_unflagged", text, "warning"))
     arrivals = []
     for key in sorted(set(due) | set(got) | set(settle), key=_order):
         region, level = key
@@ -121,7 +138,10 @@ def compare_receipts(
         n = due[key].insured if key in due else 0
         rec, st = got[key], settle[key]
         if key not in due:
-            notes.append(f"{region} {level}:有到账但无参保人数,应补助按 0 计")
+            text = f"{region} {level}:有到账但无参保人数,应补助按 0 计"
+            notes.append(
+                Note("receipt_without_insured", text, "warning", "level", f"{region}|{level}")
+            )
         arrivals.append(
             ArrivalRow(
                 region, level, n, d, rec, st, rec + st, rate(rec, d), d - rec, _status(d, rec)

@@ -18,8 +18,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from yibao.finance.params import LEVELS, pct
 from yibao.finance.run import FinanceReport
-from yibao.finance.subsidy import rate
+from yibao.finance.subsidy import SUBSIDY_NOTE_CODES, rate
 from yibao.money import wan
+from yibao.pipeline.contract import note_text
 
 ZERO = Decimal("0.00")
 MONEY_FMT = "#,##0.00"
@@ -71,9 +72,9 @@ def _rate(r: Decimal | None) -> str:
     return "" if r is None else pct(r)
 
 
-def _notes(ws: Worksheet, notes: list[str]) -> None:
+def _notes(ws: Worksheet, notes: list) -> None:
     for n in notes:
-        ws.append([n])
+        ws.append([note_text(n)])
 
 
 SUBSIDY_HEADERS = [
@@ -200,7 +201,7 @@ def annex_one(rep: FinanceReport, path: Path) -> Path:
         notes
         + [
             "说明:实际到位不含上年清算款;上年清算款单列,扣清算后到位 = 实际到位 + 上年清算。",
-            *[n for n in rep.notes if "市级" in n or "中央" in n or "省级" in n or "到账" in n],
+            *[n for n in rep.notes if n.code in SUBSIDY_NOTE_CODES],
         ],
     )
 

@@ -7,7 +7,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-DType = Literal["string", "int", "money", "rate", "date", "timestamp"]
+import pyarrow as pa
+
+DType = Literal[
+    "string",
+    "int",
+    "int32",
+    "money",
+    "rate",
+    "ratio",
+    "price",
+    "dec2",
+    "float",
+    "bool",
+    "date",
+    "timestamp",
+]
 
 #: Engine type of each logical dtype (Ibis spelling).
 IBIS_TYPES: dict[str, str] = {
@@ -15,6 +30,12 @@ IBIS_TYPES: dict[str, str] = {
     "int": "int64",
     "money": "decimal(18,2)",
     "rate": "decimal(9,6)",
+    "ratio": "decimal(9,4)",
+    "price": "decimal(18,4)",
+    "dec2": "decimal(9,2)",
+    "float": "float64",
+    "bool": "boolean",
+    "int32": "int32",
     "date": "date",
     "timestamp": "timestamp",
 }
@@ -23,8 +44,31 @@ SQL_TYPES: dict[str, str] = {
     "int": "BIGINT",
     "money": "DECIMAL(18,2)",
     "rate": "DECIMAL(9,6)",
+    "ratio": "DECIMAL(9,4)",
+    "price": "DECIMAL(18,4)",
+    "dec2": "DECIMAL(9,2)",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "int32": "INTEGER",
     "date": "DATE",
     "timestamp": "TIMESTAMP",
+}
+
+
+#: Arrow type of each logical dtype, for rows a step builds in Python.
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int": pa.int64(),
+    "int32": pa.int32(),
+    "money": pa.decimal128(18, 2),
+    "rate": pa.decimal128(9, 6),
+    "ratio": pa.decimal128(9, 4),
+    "price": pa.decimal128(18, 4),
+    "dec2": pa.decimal128(9, 2),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
 }
 
 
@@ -76,8 +120,34 @@ class RowRule:
 
 
 @dataclass(frozen=True)
+class DataTest:
+    """A declared identity as a query that returns the offending rows (dbt style): no rows, pass.
+
+    ``sql`` names the table as ``{t}``; ``needs`` are other tables it reads (skipped without them).
+    """
+
+    name: str
+    label: str  # Chinese: what must hold
+    sql: str
+    needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """How a derived row finds its source rows: ``on`` is a predicate over ``t`` (this table)
+    and ``s`` (the source table), for ``yibao trace``."""
+
+    source: str
+    on: str
+
+
+@dataclass(frozen=True)
 class Table:
-    """A canonical table. ``grain`` says what one row is, as dbt models do."""
+    """A canonical or derived table. ``grain`` says what one row is, as dbt models do.
+
+    Derived tables name the step that writes them and the column by which a re-run of a year
+    replaces its rows; canonical tables are written by ingest and carry ``_load_id``/``_row``.
+    """
 
     name: str
     label: str
@@ -86,6 +156,27 @@ class Table:
     key: tuple[str, ...]
     row_rules: tuple[RowRule, ...] = ()
     identities: tuple[str, ...] = ()
+    produced_by: str = "ingest"
+    year_column: str | None = None
+    lineage: tuple[Lineage, ...] = ()
+    tests: tuple[DataTest, ...] = ()
+
+    @property
+    def derived(self) -> bool:
+        return self.produced_by != "ingest"
+
+    def ddl(self) -> str:
+        """CREATE TABLE IF NOT EXISTS from the declaration (canonical tables get the lineage
+        columns ``_load_id`` and ``_row``)."""
+        cols = [f'"{c.name}" {c.sql_type}' for c in self.columns]
+        if not self.derived:
+            cols += ["_load_id BIGINT NOT NULL", "_row BIGINT NOT NULL"]
+        body = ",\n    ".join(cols)
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    {body}\n)"
+
+    def arrow_schema(self) -> pa.Schema:
+        """The Arrow schema of the declared columns (for rows built in Python)."""
+        return pa.schema([(c.name, ARROW_TYPES[c.dtype]) for c in self.columns])
 
     def column(self, name: str) -> Column:
         for c in self.columns:

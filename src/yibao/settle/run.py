@@ -12,9 +12,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.engine.backend import connect_engine
-from yibao.engine.workspace import Workspace
+from yibao.engine.workspace import Workspace, replace_rows, transaction
 from yibao.ingest.validate import ROW
+from yibao.pipeline import provenance
+from yibao.pipeline.context import resolve_policy
 from yibao.policy import Policy, load_policy
+from yibao.schema.derived import DERIVED
 from yibao.settle.chain import settle_chain
 from yibao.settle.inputs import ERRORS, TYPED, policy_errors, read_claims_file
 from yibao.settle.params import build_periods, chain_periods
@@ -108,13 +111,13 @@ def settle_workspace(
     ws: Workspace,
     year: int,
     *,
-    policy_ref: str | None = None,
+    policy_ref: str | Policy | None = None,
     engine: str = "duckdb",
 ) -> SettleOutcome:
     """Re-settle every claim of ``year`` in the workspace; store results and discrepancies."""
     from yibao.engine.backend import expose_to_spark
 
-    policy = load_policy(policy_ref or ws.config.get("policy") or "demo-county")
+    policy = resolve_policy(ws, policy_ref)
     spec, periods = build_periods(policy)
     starts = periods.column("p_start").to_pylist()
     con = ws.con
@@ -149,6 +152,7 @@ def settle_workspace(
     if engine == "duckdb":
         expr = settle_chain(src, chain_periods(periods), starts, spec)
         sql = ibis.to_sql(expr, dialect="duckdb")
+        provenance.record("settlements", "一站式结算链", sql)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _settled AS {sql}")
     else:
         spark = connect_engine("pyspark")
@@ -157,9 +161,9 @@ def settle_workspace(
             f"{', '.join(CLAIM_COLUMNS)} FROM _settle_in"
         )
         expose_to_spark(ws, spark, ["_settle_src"])
-        result = spark.to_pyarrow(
-            settle_chain(spark.table("_settle_src"), chain_periods(periods), starts, spec)
-        )
+        expr = settle_chain(spark.table("_settle_src"), chain_periods(periods), starts, spec)
+        provenance.record("settlements", "一站式结算链(PySpark)", expr)
+        result = spark.to_pyarrow(expr)
         con.register("_settled_arrow", result)
         con.execute("CREATE OR REPLACE TEMP TABLE _settled AS SELECT * FROM _settled_arrow")
     _store(ws, year, policy.name)
@@ -170,54 +174,35 @@ def settle_workspace(
 def _store(ws: Workspace, year: int, policy_name: str) -> None:
     """Replace the year's rows of settlements / settle_discrepancies in one transaction."""
     con = ws.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS settlements AS SELECT *, ''::VARCHAR AS "
-            "policy_name, now()::TIMESTAMP AS settled_at FROM _settled LIMIT 0"
+    y = int(year)
+    diffs = ", ".join(
+        f"c.{f} AS recorded_{f}, s.{f} AS computed_{f}, "
+        f"coalesce(c.{f} - s.{f}, 0)::DECIMAL(18,2) AS diff_{f}"
+        for f, _ in FUNDS
+    )
+    differs = " OR ".join(f"(c.{f} IS NOT NULL AND c.{f} <> s.{f})" for f, _ in FUNDS[:3])
+    discrepancies = (
+        "SELECT s.setl_id, s.year, c.fixmedins_code, s.psn_no, c.med_type, "
+        f"{diffs} FROM _settled s JOIN claims c USING (setl_id) WHERE {differs}"
+    )
+    provenance.record("settle_discrepancies", "记录支付与复核结果比较", discrepancies)
+    with transaction(con):
+        replace_rows(
+            con,
+            DERIVED["settlements"],
+            "SELECT *, ?::VARCHAR AS policy_name, now()::TIMESTAMP AS settled_at FROM _settled",
+            year=y,
+            params=[policy_name],
         )
-        con.execute(f"DELETE FROM settlements WHERE year = {int(year)}")
-        con.execute(
-            f"INSERT INTO settlements SELECT *, '{policy_name}', now()::TIMESTAMP FROM _settled"
+        replace_rows(con, DERIVED["settle_discrepancies"], discrepancies, year=y)
+        summary = " UNION ALL ".join(
+            f"SELECT year, fixmedins_code, '{label}' AS fund, count(*) AS claims, "
+            f"sum(recorded_{f}) AS recorded, sum(computed_{f}) AS computed, sum(diff_{f}) AS diff "
+            f"FROM settle_discrepancies WHERE year = {y} AND diff_{f} <> 0 "
+            "GROUP BY year, fixmedins_code"
+            for f, label in FUNDS[:3]
         )
-        diffs = ", ".join(
-            f"c.{f} AS recorded_{f}, s.{f} AS computed_{f}, "
-            f"coalesce(c.{f} - s.{f}, 0)::DECIMAL(18,2) AS diff_{f}"
-            for f, _ in FUNDS
-        )
-        differs = " OR ".join(f"(c.{f} IS NOT NULL AND c.{f} <> s.{f})" for f, _ in FUNDS[:3])
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS settle_discrepancies (setl_id VARCHAR, year INTEGER, "
-            "fixmedins_code VARCHAR, psn_no VARCHAR, med_type VARCHAR, "
-            + ", ".join(
-                f"recorded_{f} DECIMAL(18,2), computed_{f} DECIMAL(18,2), diff_{f} DECIMAL(18,2)"
-                for f, _ in FUNDS
-            )
-            + ")"
-        )
-        con.execute(f"DELETE FROM settle_discrepancies WHERE year = {int(year)}")
-        con.execute(
-            f"INSERT INTO settle_discrepancies SELECT s.setl_id, s.year, c.fixmedins_code, "
-            f"s.psn_no, c.med_type, {diffs} FROM _settled s JOIN claims c USING (setl_id) "
-            f"WHERE {differs}"
-        )
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS settle_discrepancy_summary (year INTEGER, "
-            "fixmedins_code VARCHAR, fund VARCHAR, claims BIGINT, recorded DECIMAL(18,2), "
-            "computed DECIMAL(18,2), diff DECIMAL(18,2))"
-        )
-        con.execute(f"DELETE FROM settle_discrepancy_summary WHERE year = {int(year)}")
-        for f, label in FUNDS[:3]:
-            con.execute(
-                f"INSERT INTO settle_discrepancy_summary SELECT year, fixmedins_code, '{label}', "
-                f"count(*), sum(recorded_{f}), sum(computed_{f}), sum(diff_{f}) "
-                f"FROM settle_discrepancies WHERE year = {int(year)} AND diff_{f} <> 0 "
-                "GROUP BY year, fixmedins_code"
-            )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        replace_rows(con, DERIVED["settle_discrepancy_summary"], summary, year=y)
 
 
 def discrepancy_summary(ws: Workspace, year: int) -> tuple[list[tuple], list[tuple]]:

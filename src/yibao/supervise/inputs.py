@@ -18,7 +18,8 @@ from yibao.engine.workspace import Workspace
 from yibao.ingest.headers import map_headers
 from yibao.ingest.validate import _certno_problem, one_of
 from yibao.schema import TABLES
-from yibao.supervise.params import INPATIENT_MED_TYPES, SupervisionParams
+from yibao.schema.codes import INPATIENT_MED_TYPES
+from yibao.supervise.params import SupervisionParams
 
 #: Stays of the previous months are context for overlaps and readmissions in January.
 LOOKBACK_DAYS = 120

@@ -14,7 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from yibao.engine.workspace import Workspace
-from yibao.privacy import mask_certno, mask_name, mask_text
+from yibao.privacy import mask_record
 from yibao.schema.tables import HOSP_LEVEL
 from yibao.supervise.rules import RULES
 from yibao.supervise.run import SuperviseOutcome
@@ -41,7 +41,6 @@ LIST_HEADERS = (
     ("score", "评分"),
     ("evidence", "证据"),
 )
-MASKS = {"certno": mask_certno, "psn_name": mask_name, "dise_codg": mask_text}
 
 
 def unmask_allowed(role: str | None) -> tuple[bool, str]:
@@ -91,10 +90,7 @@ def write_worklist(
         for row in batch:
             rec = dict(zip(cols, row, strict=True))
             if not unmask:
-                if rec["key"] is not None and rec["key"] == rec["certno"]:
-                    rec["key"] = mask_certno(rec["key"])  # enrolment rules are keyed by ID
-                for col, mask in MASKS.items():
-                    rec[col] = mask(rec[col])
+                rec = mask_record("supervise_findings", rec)
             rec["hosp_lv"] = level.get(rec["hosp_lv"], rec["hosp_lv"])
             rule = RULES.get(rec["rule"])
             cells = [_money(sheet, rec[c]) if c == "amount" else rec[c] for c in cols]

@@ -15,29 +15,15 @@ from decimal import Decimal
 import ibis
 
 from yibao.engine.backend import connect_engine, expose_to_spark
-from yibao.engine.workspace import Workspace
-from yibao.policy import load_policy
+from yibao.engine.workspace import Workspace, transaction
+from yibao.pipeline import provenance
+from yibao.pipeline.context import resolve_policy
+from yibao.policy import Policy
+from yibao.schema.derived import DERIVED
 from yibao.supervise import inputs as inputs_mod
 from yibao.supervise.params import SupervisionParams, load_params
 from yibao.supervise.rules import CATALOGUE, RULES, STANDARD, Rule, finish, hospital_metrics
 
-FINDINGS_DDL = """
-CREATE TABLE IF NOT EXISTS supervise_findings (
-    year INTEGER, rule VARCHAR, rule_name VARCHAR, rank BIGINT, key VARCHAR,
-    setl_id VARCHAR, psn_no VARCHAR, certno VARCHAR, psn_name VARCHAR,
-    fixmedins_code VARCHAR, fixmedins_name VARCHAR, hosp_lv VARCHAR, dise_codg VARCHAR,
-    amount DECIMAL(18,2), score DOUBLE, evidence VARCHAR, engine VARCHAR, run_at TIMESTAMP
-)"""
-SUMMARY_DDL = """
-CREATE TABLE IF NOT EXISTS supervise_hospital_summary (
-    year INTEGER, fixmedins_code VARCHAR, fixmedins_name VARCHAR, hosp_lv VARCHAR,
-    rule VARCHAR, findings BIGINT, amount DECIMAL(18,2)
-)"""
-RUNS_DDL = """
-CREATE TABLE IF NOT EXISTS supervise_runs (
-    year INTEGER, rule VARCHAR, rule_name VARCHAR, findings BIGINT, amount DECIMAL(18,2),
-    seconds DOUBLE, engine VARCHAR, params VARCHAR, run_at TIMESTAMP
-)"""
 _SQL_TYPES = {"string": "VARCHAR", "decimal(18,2)": "DECIMAL(18,2)", "float64": "DOUBLE"}
 FOUND_COLUMNS = ("rule", *STANDARD, "evidence")
 
@@ -83,10 +69,10 @@ def run_supervision(
     *,
     rules: str | list[str] | None = None,
     engine: str = "duckdb",
-    policy_ref: str | None = None,
+    policy_ref: str | Policy | None = None,
 ) -> SuperviseOutcome:
     selected = select_rules(rules)
-    policy = load_policy(policy_ref or ws.config.get("policy") or "demo-county")
+    policy = resolve_policy(ws, policy_ref)
     params = load_params(policy, year)
     con = ws.con
     outcome = SuperviseOutcome(year=year, engine=engine, params=params)
@@ -120,6 +106,7 @@ def run_supervision(
             continue
         t0 = time.perf_counter()
         expr = finish(rule, rule.query(inp, params))
+        provenance.record("supervise_findings", f"{rule.code} {rule.name}", expr)
         if engine == "duckdb":
             sql = ibis.to_sql(expr, dialect="duckdb")
             con.execute(f"INSERT INTO _sv_found SELECT * FROM ({sql})")
@@ -145,10 +132,12 @@ def _store(ws: Workspace, year: int, engine: str, outcome: SuperviseOutcome) -> 
     names = " ".join(f"WHEN '{r.code}' THEN '{r.name}'" for r in CATALOGUE)
     params = json.dumps(outcome.params.shown(), ensure_ascii=False).replace("'", "''")
     y = int(year)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for ddl in (FINDINGS_DDL, SUMMARY_DDL, RUNS_DDL):
-            con.execute(ddl)
+    findings, summary, runs = (
+        DERIVED[n] for n in ("supervise_findings", "supervise_hospital_summary", "supervise_runs")
+    )
+    with transaction(con):
+        for t in (findings, summary, runs):
+            con.execute(t.ddl())
         con.execute(f"DELETE FROM supervise_findings WHERE year = {y} AND rule IN ({codes})")
         con.execute(
             f"INSERT INTO supervise_findings SELECT {y}, f.rule, CASE f.rule {names} END, NULL, "
@@ -179,7 +168,3 @@ def _store(ws: Workspace, year: int, engine: str, outcome: SuperviseOutcome) -> 
                 "INSERT INTO supervise_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
                 [y, r.rule.code, r.rule.name, r.findings, r.amount, r.seconds, engine, params],
             )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise

@@ -1,0 +1,1 @@
+"""Pipeline: the step contract, run records, `yibao run`, data checks and provenance."""
