@@ -11,9 +11,11 @@ from yibao.engine.backend import EngineUnavailable
 from yibao.engine.workspace import Workspace, WorkspaceError
 from yibao.finance.params import LEVELS, pct
 from yibao.finance.retiree import RosterError
-from yibao.finance.run import FinanceReport, run_finance
-from yibao.finance.xlsx import write_annexes
+from yibao.finance.run import FinanceReport
 from yibao.money import wan
+from yibao.pipeline.context import build_context
+from yibao.pipeline.runs import run_step
+from yibao.pipeline.steps import FinanceStep
 from yibao.policy import PolicyError
 
 ZERO = Decimal("0.00")
@@ -103,11 +105,12 @@ def run_finance_cli(
         return 2
     try:
         with Workspace.open(workspace) as ws:
-            rep = run_finance(ws, year, policy_ref=policy, engine=engine, roster=roster)
+            ctx = build_context(ws, year, policy=policy, engine=engine)
+            result = run_step(ctx, FinanceStep(roster))
     except (WorkspaceError, PolicyError, RosterError, EngineUnavailable) as exc:
         err.print(f"[red]错误[/red]: {exc}")
         return 2
-    files = write_annexes(rep, Path(workspace) / "reports")
+    rep, files = result.detail, result.outputs
     for line in summary_lines(rep):
         out.print(line, highlight=False)
     if rep.notes:

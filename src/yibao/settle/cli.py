@@ -12,10 +12,14 @@ from rich.table import Table as RichTable
 
 from yibao.engine.workspace import Workspace
 from yibao.ingest.readers import FileRejected
+from yibao.pipeline.context import build_context
+from yibao.pipeline.contract import StepFailed
+from yibao.pipeline.runs import run_step
+from yibao.pipeline.steps import SettleStep
 from yibao.policy import PolicyError
 from yibao.settle.explain import explain_row
 from yibao.settle.params import SettlePolicyError
-from yibao.settle.run import OUTPUT_HEAD, discrepancy_summary, settle_file, settle_workspace
+from yibao.settle.run import OUTPUT_HEAD, discrepancy_summary, settle_file
 
 MAX_ERRORS_SHOWN = 50
 
@@ -119,7 +123,11 @@ def _workspace_mode(
             err.print("[red]错误[/red]: 工作区模式需要 --year")
             return 2
         with out.status(f"正在复核 {year} 年度结算单 …", spinner="dots"):
-            outcome = settle_workspace(ws, year, policy_ref=policy, engine=engine)
+            try:
+                ctx = build_context(ws, year, policy=policy, engine=engine)
+                outcome = run_step(ctx, SettleStep()).detail
+            except StepFailed as exc:
+                outcome = exc.detail
         if not outcome.ok:
             _print_errors(
                 outcome.errors, outcome.error_count, err, f"{workspace} 的 {year} 年度结算单"

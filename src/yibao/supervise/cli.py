@@ -8,10 +8,13 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from yibao.engine.workspace import Workspace, WorkspaceError
+from yibao.pipeline.context import build_context
+from yibao.pipeline.runs import run_step
+from yibao.pipeline.steps import SuperviseStep
 from yibao.policy import PolicyError
 from yibao.supervise.params import SuperviseParamError
-from yibao.supervise.report import ROLE_ENV, UNMASK_ROLES, unmask_allowed, write_worklist
-from yibao.supervise.run import SuperviseError, run_supervision
+from yibao.supervise.report import ROLE_ENV, UNMASK_ROLES, unmask_allowed
+from yibao.supervise.run import SuperviseError
 from yibao.supervise.truth import PRECISION_TARGET, RECALL_TARGET, compare_truth
 
 
@@ -53,8 +56,9 @@ def run_supervise(
     with ws:
         try:
             with out.status(f"正在筛查 {year} 年度 …", spinner="dots"):
-                outcome = run_supervision(ws, year, rules=rules, engine=engine, policy_ref=policy)
-                path = write_worklist(ws, outcome, unmask=unmask, role=used)
+                step = SuperviseStep(rules, unmask=unmask, role=used)
+                result = run_step(build_context(ws, year, policy=policy, engine=engine), step)
+                outcome, path = result.detail, Path(result.outputs[0])
         except (SuperviseError, SuperviseParamError, PolicyError) as exc:
             err.print(f"[red]错误[/red]: {exc}")
             return 2
