@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from yibao.pipeline.contract import Engine
+
 app = typer.Typer(
     help="yibao 医保: 医保基金运行与绩效评价 / medical-insurance fund toolkit",
     no_args_is_help=True,
@@ -175,7 +177,7 @@ def settle(
     policy: Annotated[str | None, typer.Option(help="政策预设或 YAML 文件")] = None,
     claims: Annotated[Path | None, typer.Option(help="结算单文件 CSV/XLSX/Parquet")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="输出 CSV")] = None,
-    engine: Annotated[str, typer.Option(help="计算引擎 duckdb 或 pyspark")] = "duckdb",
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
     explain: Annotated[str | None, typer.Option(help="逐步说明某张结算单(结算ID)")] = None,
 ) -> None:
     """一站式结算复核 / re-settle claims: basic, 大病保险, 医疗救助, 离休; exit 2 on bad input."""
@@ -188,7 +190,7 @@ def settle(
             policy=policy,
             claims=claims,
             out_file=out_file,
-            engine=engine,
+            engine=engine.value,
             explain=explain,
             out=out,
             err=err,
@@ -201,7 +203,7 @@ def finance(
     workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
     year: Annotated[int, typer.Option(help="年度 / year")],
     policy: Annotated[str | None, typer.Option(help="政策预设或 YAML 文件")] = None,
-    engine: Annotated[str, typer.Option(help="计算引擎 duckdb 或 pyspark")] = "duckdb",
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
     retirees: Annotated[
         Path | None, typer.Option(help="离休人员名单 CSV(人员编号, 参加革命工作时期)")
     ] = None,
@@ -214,7 +216,7 @@ def finance(
             workspace=workspace,
             year=year,
             policy=policy,
-            engine=engine,
+            engine=engine.value,
             roster=retirees,
             out=out,
             err=err,
@@ -229,7 +231,7 @@ def supervise(
     rules: Annotated[
         str | None, typer.Option(help="只运行这些规则,逗号分隔 / rule codes, comma-separated")
     ] = None,
-    engine: Annotated[str, typer.Option(help="计算引擎 duckdb 或 pyspark")] = "duckdb",
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
     unmask: Annotated[bool, typer.Option(help="工作清单显示未脱敏的个人信息(需稽核角色)")] = False,
     role: Annotated[
         str | None, typer.Option(help="当前角色,如 稽核/inspector(也可用环境变量 YIBAO_ROLE)")
@@ -247,7 +249,7 @@ def supervise(
             workspace=workspace,
             year=year,
             rules=rules,
-            engine=engine,
+            engine=engine.value,
             unmask=unmask,
             role=role,
             against_truth=against_truth,
@@ -256,6 +258,52 @@ def supervise(
             err=err,
         )
     )
+
+
+@app.command()
+def run(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
+    year: Annotated[int, typer.Option(help="年度 / year")],
+    source: Annotated[
+        Path | None, typer.Option("--from", help="导出文件目录:按文件名或表头识别各表后导入")
+    ] = None,
+    policy: Annotated[str | None, typer.Option(help="政策预设或 YAML(默认取工作区设置)")] = None,
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
+) -> None:
+    """导入一个目录的导出文件并运行全部步骤 / ingest a folder, then settle, finance, supervise.
+
+    退出码 exit: 0 全部完成且无隔离行和线索, 1 有隔离行、未识别文件或线索, 2 有文件被拒绝或步骤失败.
+    """
+    from yibao.pipeline.cli import run_cli
+
+    raise typer.Exit(run_cli(workspace, year, source, policy, engine.value, out, err))
+
+
+@app.command()
+def check(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
+    as_json: Annotated[bool, typer.Option("--json", help="每项核对输出一行 JSON")] = False,
+) -> None:
+    """数据核对 / run every declared identity and key check; exit 1 lists the failing rows."""
+    from yibao.pipeline.cli import check_cli
+
+    raise typer.Exit(check_cli(workspace, as_json, out, err))
+
+
+@app.command()
+def trace(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
+    table: Annotated[str, typer.Argument(help="表名,如 finance_subsidy_due / table")],
+    where: Annotated[
+        list[str] | None, typer.Option("--where", help="条件 列名=值,可多次 / column=value")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="最多追溯的行数")] = 5,
+    show_sql: Annotated[bool, typer.Option("--sql", help="显示产生该表的查询文本")] = False,
+) -> None:
+    """追溯来源 / from a stored row to its run, query and source file rows."""
+    from yibao.pipeline.cli import trace_cli
+
+    raise typer.Exit(trace_cli(workspace, table, where or [], limit, show_sql, out, err))
 
 
 @policy_app.command("list")
@@ -397,7 +445,7 @@ def bench_supervise_cmd(
         Path, typer.Argument(help="已导入并结算的工作区;不存在时配合 --preset 生成")
     ],
     year: Annotated[int | None, typer.Option(help="筛查年度(用 --preset 生成时取其年度)")] = None,
-    engine: Annotated[str, typer.Option(help="计算引擎 duckdb 或 pyspark")] = "duckdb",
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
     preset: Annotated[
         str | None, typer.Option(help="工作区不存在时先用 yibao synth 生成,如 yiyang-2019")
     ] = None,

@@ -17,31 +17,23 @@ from pathlib import Path
 
 import ibis
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from yibao.engine import Workspace
 from yibao.engine.workspace import CONFIG, DB
-from yibao.ingest import ingest_file
+from yibao.finance.run import FinanceReport
 from yibao.money import wan
+from yibao.pipeline.cli import print_summary
+from yibao.pipeline.folder import LOAD_ORDER
+from yibao.pipeline.runner import run_folder
 from yibao.policy import load_policy
 from yibao.policy.render import policy_json
 from yibao.privacy import mask_value
-from yibao.settle.run import discrepancy_summary, settle_workspace
+from yibao.settle.run import discrepancy_summary
+from yibao.supervise.run import SuperviseOutcome
 
-#: Load order: reference tables first, then people, then money.
-LOAD_ORDER = (
-    "regions",
-    "institutions",
-    "persons",
-    "enrolments",
-    "claims",
-    "subsidy_receipts",
-    "fund_ledger",
-    "budgets",
-    "survey_responses",
-)
 DEMO_PRESET = "demo-county"
 DEMO_SEED = 2021
+DEMO_YEAR = 2021
 SCALE_FULL = 0.2
 SCALE_QUICK = 0.01
 
@@ -88,45 +80,33 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
     )
     reports = out_dir / "reports"
     reports.mkdir(exist_ok=True)
-    results = []
     with ws:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as prog:
-            task = prog.add_task("导入", total=len(LOAD_ORDER))
-            for table in LOAD_ORDER:
-                fname = gen.manifest["files"][table]["file"]
-                prog.update(task, description=f"导入 {fname} → {table}")
-                res = ingest_file(ws, data / fname, table)
-                results.append(res)
-                if res.exit_status == 2:
-                    console.print(f"[red]{res.message}[/red]")
-                    return 2
-                prog.advance(task)
-        for r in results:
-            console.print(f"  {r.message}")
-        policy = load_policy(ws.config["policy"])
-        console.print("结算复核:按政策重算 2021 年度结算单 …")
-        outcome = settle_workspace(ws, 2021)
-        if not outcome.ok:
-            for e in outcome.errors[:20]:
-                console.print(f"  [red]{e['setl_id']} {e['column']}: {e['reason']}[/red]")
+        with console.status("yibao run:导入全部导出文件,结算复核、基金财务、监管筛查 …") as status:
+            summary = run_folder(
+                ws, DEMO_YEAR, source=data, progress=lambda m: status.update(f"yibao run:{m}")
+            )
+        print_summary(summary, out_dir, console)
+        results = [r for _, r in summary.files if r is not None]
+        failed = [r for r in results if r.exit_status == 2]
+        failed_steps = [o for o in summary.steps if o.error]
+        if failed or failed_steps or len(results) != len(LOAD_ORDER):
+            for r in failed:
+                console.print(f"[red]{r.message}[/red]")
+            for o in failed_steps:
+                console.print(f"[red]{o.step.label}失败: {o.error}[/red]")
             return 2
-        by_hosp, by_fund = discrepancy_summary(ws, 2021)
+        settled, rep, supervised = (o.result.detail for o in summary.steps)
+        policy = load_policy(ws.config["policy"])
+        by_hosp, by_fund = discrepancy_summary(ws, DEMO_YEAR)
         (reports / "policy-in-force.json").write_text(
             json.dumps(policy_json(policy, date(2021, 12, 31)), ensure_ascii=False, indent=2),
             encoding="utf-8",
         )
-        summary = claims_summary(ws)
-        text = render_report(ws, results, summary, policy.label)
-        text += render_settle_section(ws, outcome.result.num_rows, by_hosp, by_fund)
+        text = render_report(ws, results, claims_summary(ws), policy.label)
+        text += render_settle_section(ws, settled.result.num_rows, by_hosp, by_fund)
         check = truth_check(ws, data, scored_binding=not quick)
-        text += run_finance_step(ws, reports, data, check, console)
-        text += run_supervise_step(ws, data, check, console)
+        text += finance_section(rep, summary.steps[1].result.outputs, data, check)
+        text += supervise_section(ws, supervised, summary.steps[2].result.outputs, data, check)
         text += check.section
         (reports / "导入与数据质量报告.md").write_text(text, encoding="utf-8")
     secs = time.perf_counter() - started
@@ -183,17 +163,10 @@ class TruthCheck:
         return "\n".join(lines)
 
 
-def run_finance_step(
-    ws: Workspace, reports: Path, data: Path, check: TruthCheck, console: Console
-) -> str:
-    """`yibao finance` on the demo year: annexes, summary, and the short-paid level vs truth."""
+def finance_section(rep: FinanceReport, files: list[str], data: Path, check: TruthCheck) -> str:
+    """The finance step's summary, and the short-paid level against the truth."""
     from yibao.finance.cli import summary_lines
-    from yibao.finance.run import run_finance
-    from yibao.finance.xlsx import write_annexes
 
-    console.print("基金财务:补助应拨与到位、收支结余、大病保险结算 …")
-    rep = run_finance(ws, 2021)
-    files = write_annexes(rep, reports)
     with (data / "truth" / "anomalies.csv").open(encoding="utf-8") as f:
         planted = {r["key"] for r in csv.DictReader(f) if r["kind"] == "subsidy_short"}
     found = {f"{a.region_code}|{a.level}" for a in rep.short_levels()}
@@ -204,20 +177,17 @@ def run_finance_step(
     return "\n".join(lines)
 
 
-def run_supervise_step(ws: Workspace, data: Path, check: TruthCheck, console: Console) -> str:
-    """`yibao supervise` on the demo year (masked work list) and precision/recall vs truth."""
-    from yibao.supervise.report import write_worklist
-    from yibao.supervise.run import run_supervision
+def supervise_section(
+    ws: Workspace, outcome: SuperviseOutcome, files: list[str], data: Path, check: TruthCheck
+) -> str:
+    """The screening summary (masked work list) and precision/recall against the truth."""
     from yibao.supervise.truth import PRECISION_TARGET, RECALL_TARGET, compare_truth
 
-    console.print("基金监管筛查:重复参保、同时住院、分解住院、挂床、医院离群 …")
-    outcome = run_supervision(ws, 2021)
-    path = write_worklist(ws, outcome, unmask=False, role=None)
     ran = [r.rule.code for r in outcome.runs if not r.skipped]
     lines = [
         "## 六、基金监管筛查",
         "",
-        f"工作清单(证件号码、姓名、诊断已脱敏):`{path.name}`",
+        f"工作清单(证件号码、姓名、诊断已脱敏):`{Path(files[0]).name}`",
         "",
         "| 规则 | 名称 | 线索数 | 涉及金额(元) |",
         "|---|---|---|---|",
@@ -234,7 +204,7 @@ def run_supervise_step(ws: Workspace, data: Path, check: TruthCheck, console: Co
         "| 异常类型 | 规则 | 植入 | 发现 | 命中 |",
         "|---|---|---|---|---|",
     ]
-    for sc in compare_truth(ws, 2021, data, ran):
+    for sc in compare_truth(ws, DEMO_YEAR, data, ran):
         if sc.rule is None:
             continue
         lines.append(f"| {sc.kind} | {sc.rule} | {sc.planted} | {sc.found} | {sc.matched} |")

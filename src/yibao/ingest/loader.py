@@ -192,6 +192,7 @@ def _load(
         tmpdir=ws.tmpdir,
         today=today,
         existing=table.name,
+        step=step,
     )
     staged, hm = checked.staged, checked.headers
     cols = ", ".join(f'"{c}"' for c in table.column_names)

@@ -108,6 +108,10 @@ def trace(
                     "ORDER BY seq",
                     [rt.run["run_id"], table.name],
                 ).fetchall()
+                if row.get("rule"):  # a finding: only its own rule's query
+                    rt.queries = [
+                        q for q in rt.queries if (q[0] or "").startswith(f"{row['rule']} ")
+                    ]
             rt.sources = _derived_sources(ws, table, row)
         out.append(rt)
     return out
