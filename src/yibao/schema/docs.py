@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from yibao.schema.derived import DERIVED
+from yibao.schema.model import Table
 from yibao.schema.tables import SCHEMA_VERSION, TABLES
 
 TYPE_LABELS = {
     "string": "文本",
     "int": "整数",
+    "int32": "整数",
     "money": "金额 DECIMAL(18,2)",
     "rate": "比率",
+    "ratio": "比率 DECIMAL(9,4)",
+    "price": "单价 DECIMAL(18,4)",
+    "dec2": "小数 DECIMAL(9,2)",
+    "float": "统计量(浮点)",
+    "bool": "是/否",
     "date": "日期",
     "timestamp": "日期时间",
 }
@@ -70,6 +78,16 @@ def render_schema_md() -> str:
             lines += [f"- `{i}`" for i in t.identities]
         lines.append("")
     lines += [
+        "# 派生表 / Derived tables",
+        "",
+        "各步骤(结算复核、基金财务、监管筛查)写入的表;"
+        "重新运行某年度时,该年度的行在一个事务中整体替换。",
+        "“核对”一栏是 `yibao check` 运行的数据核对(查询返回不满足的行;另有每张表的主键唯一核对)。",
+        "",
+    ]
+    for t in DERIVED.values():
+        lines += _derived(t)
+    lines += [
         "## 元数据表 / lineage tables",
         "",
         "- `_loads`: 每个导入的文件一行:文件名、SHA-256、格式、编码、行数、接收/隔离行数、退出码。",
@@ -78,6 +96,36 @@ def render_schema_md() -> str:
         "中文原因、"
         "整行原始记录(JSON)。",
         "- 每张标准表都有 `_load_id`(来自哪个批次)和 `_row`(文件中的行号)。",
+        "- `_runs`: 每次步骤运行一行:步骤、年度、政策名称与哈希、引擎、用户、所读表的批次、"
+        "起止时间、结果;`_run_tables` 每张写入表的行数,`_run_queries` 产生各表的查询文本,"
+        "`_run_notes` 步骤的说明。",
         "",
     ]
     return "\n".join(lines)
+
+
+def _derived(t: Table) -> list[str]:
+    lines = [
+        f"## `{t.name}` {t.label}",
+        "",
+        f"Grain: {t.grain}",
+        "",
+        f"主键 / key: {', '.join(f'`{k}`' for k in t.key)};由步骤 `{t.produced_by}` 写入,"
+        f"按 `{t.year_column}` 替换年度。",
+        "",
+        "| 列 column | 中文名 | 类型 | 单位 | 说明 |",
+        "|---|---|---|---|---|",
+    ]
+    for c in t.columns:
+        name = f"`{c.name}`" + (" 🔒" if c.personal else "")
+        lines.append(
+            f"| {name} | {c.label} | {TYPE_LABELS[c.dtype]} | {c.unit} | {c.description} |"
+        )
+    if t.lineage:
+        lines += ["", "来源 / lineage (`yibao trace`):", ""]
+        lines += [f"- `{lin.source}`: `{lin.on}`" for lin in t.lineage]
+    if t.tests:
+        lines += ["", "核对 / data tests (`yibao check`):", ""]
+        lines += [f"- {d.label} (`{d.name}`)" for d in t.tests]
+    lines.append("")
+    return lines
