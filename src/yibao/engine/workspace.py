@@ -16,6 +16,8 @@ import duckdb
 import pyarrow as pa
 import yaml
 
+from yibao.engine.config import load_config
+from yibao.policy.model import PolicyError
 from yibao.refdata import area_history
 from yibao.schema import SCHEMA_VERSION, TABLES
 from yibao.schema.model import Table
@@ -140,7 +142,10 @@ class Workspace:
             raise WorkspaceError(
                 f"{path} 不是 yibao 工作区(缺少 {CONFIG});请先运行 yibao init {path}"
             )
-        cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+        try:
+            cfg = load_config(cfg_path)
+        except PolicyError as exc:
+            raise WorkspaceError(f"工作区设置有误: {exc}") from None
         if cfg.get("schema_version", SCHEMA_VERSION) > SCHEMA_VERSION:
             raise WorkspaceError(f"{path}: 工作区版本 {cfg['schema_version']} 比本程序新")
         con = duckdb.connect(str(path / DB), read_only=read_only)

@@ -40,7 +40,9 @@ from .writer import TableWriter
 CHUNK_PERSONS = 200_000
 FORMATS = ("csv", "xlsx", "parquet")
 ENCODINGS = ("utf-8", "gbk")
-TRUTH_README = Path(__file__).resolve().parents[3] / "docs" / "synth-truth.md"
+#: The truth contract, shipped in the package (docs/synth-truth.md is the same text; a test
+#: keeps them equal) so that an installed wheel writes it too.
+TRUTH_README = Path(__file__).parent / "truth.md"
 
 
 @dataclass
@@ -396,10 +398,9 @@ def _write_truth(out: Path, truth: list[dict], quarantine: list[dict]) -> None:
         w = csv.DictWriter(f, ["table", "key", "column", "reason"], lineterminator="\n")
         w.writeheader()
         w.writerows(quarantine)
-    if TRUTH_README.exists():
-        (out / "truth" / "README.md").write_text(
-            TRUTH_README.read_text(encoding="utf-8"), encoding="utf-8"
-        )
+    (out / "truth" / "README.md").write_text(
+        TRUTH_README.read_text(encoding="utf-8"), encoding="utf-8"
+    )
 
 
 def _pct(x: float) -> str:

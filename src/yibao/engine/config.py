@@ -1,0 +1,57 @@
+"""``yibao.yaml``: read with the policy loader's YAML rules and checked key by key.
+
+Errors name the file, the key and the problem, like policy errors, so that a mistyped engine or
+memory limit is refused before anything runs (and never reaches SQL).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from yibao.policy.loader import DecimalLoader
+from yibao.policy.model import PolicyError
+
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def _is_text(v: Any) -> bool:
+    return isinstance(v, str) and bool(v.strip())
+
+
+#: key → (check, what it must be)
+KEYS: dict[str, tuple[Any, str]] = {
+    "name": (lambda v: v is None or isinstance(v, (str, int)), "文本"),
+    "schema_version": (lambda v: isinstance(v, int) and not isinstance(v, bool), "整数"),
+    "policy": (lambda v: v is None or _is_text(v), "政策预设名或 YAML 文件路径"),
+    "region": (lambda v: v is None or (isinstance(v, (str, int)) and str(v).isdigit()), "区划代码"),
+    "engine": (lambda v: v in ("duckdb", "pyspark"), "duckdb 或 pyspark"),
+    "memory_limit": (lambda v: isinstance(v, str) and bool(_SIZE.match(v.strip())), "如 4GB"),
+    "threads": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "正整数"),
+}
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """The workspace settings, or PolicyError(file, key, problem)."""
+    fname = str(path)
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=DecimalLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行" if mark else ""
+        problem = getattr(exc, "problem", exc)
+        raise PolicyError(fname, "", f"YAML 语法错误 {where}: {problem}") from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise PolicyError(fname, "", "文件顶层应为映射(name, policy, engine …)")
+    for key, value in doc.items():
+        if key not in KEYS:
+            raise PolicyError(fname, str(key), f"未知的设置项;可用: {', '.join(KEYS)}")
+        check, what = KEYS[key]
+        if not check(value):
+            raise PolicyError(fname, str(key), f"取值「{value}」无效,应为{what}")
+    return doc

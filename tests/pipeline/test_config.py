@@ -1,0 +1,45 @@
+"""yibao.yaml is validated like a policy: file, key and problem, before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from yibao.engine import Workspace
+from yibao.engine.workspace import WorkspaceError
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "words"),
+    [
+        ("engine: sparky", "engine", "duckdb 或 pyspark"),
+        ('memory_limit: "4GB\'; CREATE TABLE pwned AS SELECT 1; --"', "memory_limit", "如 4GB"),
+        ("colour: blue", "colour", "未知的设置项"),
+        ("schema_version: one", "schema_version", "整数"),
+        ("threads: 0", "threads", "正整数"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, line: str, key: str, words: str):
+    Workspace.create(tmp_path / "w").close()
+    cfg = tmp_path / "w" / "yibao.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError) as exc:
+        Workspace.open(tmp_path / "w")
+    text = str(exc.value)
+    assert "yibao.yaml" in text and key in text and words in text
+
+
+def test_a_broken_yaml_names_the_line(tmp_path: Path):
+    Workspace.create(tmp_path / "w").close()
+    (tmp_path / "w" / "yibao.yaml").write_text("name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="YAML 语法错误"):
+        Workspace.open(tmp_path / "w")
+
+
+def test_valid_settings_open(tmp_path: Path):
+    Workspace.create(tmp_path / "w").close()
+    cfg = tmp_path / "w" / "yibao.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "memory_limit: 2GB\n", encoding="utf-8")
+    with Workspace.open(tmp_path / "w") as ws:
+        assert ws.config["memory_limit"] == "2GB"
