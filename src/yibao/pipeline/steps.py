@@ -54,7 +54,7 @@ class SettleStep:
             notes.append(
                 Note(
                     "payment_discrepancies",
-                    f"记录的基金支付与复核结果不一致的结算单 {n_diff} 张",
+                    f"记录的基金支付与按政策复核结果有差异的结算单 {n_diff} 张",
                     "warning",
                 )
             )
