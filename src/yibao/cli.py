@@ -306,6 +306,20 @@ def trace(
     raise typer.Exit(trace_cli(workspace, table, where or [], limit, show_sql, out, err))
 
 
+@app.command("check-report")
+def check_report_cmd(
+    file: Annotated[Path, typer.Argument(help="报告文件 .docx / .txt / .md / .pdf(有文字层)")],
+    as_json: Annotated[bool, typer.Option("--json", help="每条发现输出一行 JSON")] = False,
+) -> None:
+    """核对任何人写的报告中的数字关系 / check the arithmetic a report states.
+
+    退出码 exit: 0 没有发现问题, 1 有发现, 2 文件无法读取.
+    """
+    from yibao.report.checker.cli import check_report_cli
+
+    raise typer.Exit(check_report_cli(file, as_json, out, err))
+
+
 @policy_app.command("list")
 def policy_list() -> None:
     """列出内置政策预设 / list built-in presets."""

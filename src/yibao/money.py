@@ -8,7 +8,7 @@ half-up to the fen, and it happens here and nowhere else (the SQL side uses
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -85,6 +85,12 @@ def round_places(value: Decimal | int | str, places: int) -> Decimal:
     """Half-up to ``places`` decimals: the one rounding rule for anything that is not an amount."""
     q = Decimal(1).scaleb(-places)
     return yuan(value).quantize(q, rounding=ROUND_HALF_UP)
+
+
+def truncate_places(value: Decimal | int | str, places: int) -> Decimal:
+    """Cut (toward zero) to ``places`` decimals: how a careless report shows 110.6567 as 110.65."""
+    q = Decimal(1).scaleb(-places)
+    return yuan(value).quantize(q, rounding=ROUND_DOWN)
 
 
 def ratio(num: Decimal | int, den: Decimal | int, places: int = RATE_PLACES) -> Decimal | None:

@@ -1,0 +1,1 @@
+"""Reports: the official documents (docx, xlsx, html, pdf) and the checker for anyone's report."""
