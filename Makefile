@@ -5,9 +5,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHELL := /bin/bash
 
-.PHONY: install demo test bench lint schema-docs clean
+.PHONY: install sysdeps demo test bench lint schema-docs clean
 
-install: $(STAMP)
+# Debian packages the reports need: CJK fonts (the documented fallbacks for 仿宋_GB2312, 黑体, 楷体,
+# 小标宋), LibreOffice for the PDF, poppler for rendering pages in the tests.
+SYSDEPS := fonts-noto-cjk fonts-arphic-ukai libreoffice-writer-nogui poppler-utils
+
+install: $(STAMP) sysdeps
+
+sysdeps:
+	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "安装系统软件包:$$missing"; \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "请以 root 运行: apt-get install $$missing"; fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -17,10 +30,10 @@ $(STAMP): pyproject.toml
 	  (command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless)) || true)
 	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) sysdeps
 	$(BIN)/yibao demo --out out/demo
 
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 

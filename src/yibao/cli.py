@@ -306,6 +306,25 @@ def trace(
     raise typer.Exit(trace_cli(workspace, table, where or [], limit, show_sql, out, err))
 
 
+@app.command()
+def report(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
+    year: Annotated[int, typer.Option(help="年度 / year")],
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")],
+    framework: Annotated[
+        str | None, typer.Option(help="绩效评价框架,如 self-2020 / evaluation framework")
+    ] = None,
+    kind: Annotated[
+        str, typer.Option(help="self 自评报告 | evaluation 第三方评价报告 | yearbook 年鉴")
+    ] = "self",
+    pdf: Annotated[bool, typer.Option("--pdf", help="同时用 LibreOffice 生成 PDF")] = False,
+) -> None:
+    """生成绩效报告 / write the report: docx (GB/T 9704), xlsx annexes, html, pdf."""
+    from yibao.report.cli import report_cli
+
+    raise typer.Exit(report_cli(workspace, framework, year, out_dir, kind, pdf, out, err))
+
+
 @app.command("check-report")
 def check_report_cmd(
     file: Annotated[Path, typer.Argument(help="报告文件 .docx / .txt / .md / .pdf(有文字层)")],

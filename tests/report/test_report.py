@@ -1,0 +1,150 @@
+"""yibao report: GB/T 9704 format, outline, traceability, PDF fonts; the checker finds nothing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from yibao.report.checker import check_report
+from yibao.report.fonts import FALLBACK, font_file
+from yibao.synth.run import synthesize
+
+YEAR = 2021
+OUTLINE = [
+    "一、基本情况",
+    "二、项目资金到位和使用情况",
+    "三、存在的问题及原因",
+    "四、改进措施及建议",
+    "五、评价结果应用及公开情况",
+    "六、其他需要说明的问题",
+]
+
+
+def yibao(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "yibao.cli", *args], capture_output=True, text=True, timeout=900
+    )
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("gen") / "data"
+    synthesize("demo-county", data, scale=0.01, seed=5, encoding="gbk")
+    path = tmp_path_factory.mktemp("ws") / "ws"
+    assert yibao("init", str(path), "--policy", str(data / "policy.yaml")).returncode == 0
+    res = yibao("run", str(path), "--year", str(YEAR), "--from", str(data))
+    assert res.returncode in (0, 1), res.stdout + res.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def made(ws: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    res = yibao("report", str(ws), "--year", str(YEAR), "--out", str(out), "--pdf")
+    assert res.returncode == 0, res.stdout + res.stderr
+    return out
+
+
+def _one(out: Path, suffix: str) -> Path:
+    (path,) = out.glob(f"*{suffix}")
+    return path
+
+
+def _east_asia(run) -> str | None:  # noqa: ANN001
+    fonts = run._element.rPr.find(qn("w:rFonts"))
+    return None if fonts is None else fonts.get(qn("w:eastAsia"))
+
+
+def test_docx_page_margins_fonts_and_page_numbers(made: Path):
+    doc = Document(str(_one(made, ".docx")))
+    sec = doc.sections[0]
+    assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
+    margins = (sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin)
+    assert [round(m.mm) for m in margins] == [37, 35, 28, 26]
+    title = doc.paragraphs[0]
+    assert title.runs[0].font.size == Pt(22) and _east_asia(title.runs[0]) == "方正小标宋简体"
+    heads = {p.text: p for p in doc.paragraphs if re.match(r"^[一二三四五六七八九十]、", p.text)}
+    assert [h for h in heads if h in OUTLINE] == OUTLINE
+    for p in heads.values():
+        assert _east_asia(p.runs[0]) == "黑体" and p.runs[0].font.size == Pt(16)
+    sub = next(p for p in doc.paragraphs if p.text.startswith("(一)"))
+    assert _east_asia(sub.runs[0]) == "楷体_GB2312"
+    body = next(p for p in doc.paragraphs if p.text.startswith("城乡居民基本医疗保险是"))
+    run = body.runs[0]
+    assert _east_asia(run) == "仿宋_GB2312" and run.font.size == Pt(16)
+    fmt = body.paragraph_format
+    assert fmt.first_line_indent == Pt(32) and fmt.line_spacing == Pt(28)
+    footer = sec.footer.paragraphs[0]
+    xml = footer._p.xml
+    assert "PAGE" in xml and 'fldCharType="begin"' in xml
+    assert footer.text.startswith("— ") and footer.text.endswith(" —")
+    assert any(p.text == "附录:数据来源" for p in doc.paragraphs)
+    assert doc.tables, "the report has tables"
+
+
+def test_every_figure_is_traced(made: Path):
+    html = _one(made, ".html").read_text(encoding="utf-8")
+    links = set(re.findall(r'href="#src-(\d+)"', html))
+    targets = set(re.findall(r'id="src-(\d+)"', html))
+    assert links and links <= targets
+    queries = re.findall(r'id="q-(\d+)">Q\d+ 表 (\w+)</p><pre>(.*?)</pre>', html, re.S)
+    assert {t for _, t, _ in queries} >= {"finance_subsidy_due", "finance_subsidy"}
+    assert all("SELECT" in sql for _, _, sql in queries)
+    doc = Document(str(_one(made, ".docx")))
+    appendix = [p.text for p in doc.paragraphs if re.match(r"^\[\d+\] ", p.text)]
+    assert len(appendix) == len(targets)
+
+
+def test_the_checker_finds_nothing_in_the_generated_report(made: Path):
+    assert check_report(_one(made, ".docx")) == []
+    assert check_report(_one(made, ".pdf")) == []
+
+
+def test_pdf_fonts_are_embedded_and_cover_every_character(made: Path):
+    pdf = _one(made, ".pdf")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+    rows = fonts.stdout.splitlines()[2:]
+    assert rows and all(r.split()[-5] == "yes" for r in rows), fonts.stdout  # emb column
+    text = subprocess.run(
+        ["pdftotext", "-l", "4", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    from fontTools.ttLib import TTCollection
+
+    covered: set[int] = set()
+    for family in {fam for fam, _ in FALLBACK.values()}:
+        for font in TTCollection(str(font_file(family))).fonts:
+            covered |= set(font.getBestCmap())
+    missing = {ch for ch in text if not ch.isspace() and ord(ch) not in covered}
+    assert not missing, f"glyphs missing from the fonts: {sorted(missing)}"
+    png = made / "page"
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "2", str(pdf), str(png)], check=True
+    )
+    pages = sorted(made.glob("page*.png"))
+    assert len(pages) == 2 and all(p.stat().st_size > 5000 for p in pages)
+
+
+def test_kinds_and_refusals(ws: Path, tmp_path: Path):
+    res = yibao(
+        "report", str(ws), "--year", str(YEAR), "--out", str(tmp_path / "e"), "--kind", "evaluation"
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    doc = Document(str(_one(tmp_path / "e", ".docx")))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0].endswith("绩效评价报告") and any(t.endswith("财政局:") for t in texts)
+    assert "二、评价工作开展情况" in texts
+    res = yibao("report", str(ws), "--year", "2019", "--out", str(tmp_path / "x"))
+    assert res.returncode == 2 and "请先运行" in res.stderr and "Traceback" not in res.stderr
+    res = yibao(
+        "report", str(ws), "--year", str(YEAR), "--out", str(tmp_path / "k"), "--kind", "weekly"
+    )
+    assert res.returncode == 2
+    shutil.rmtree(tmp_path / "e")
