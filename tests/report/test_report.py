@@ -141,6 +141,21 @@ def test_kinds_and_refusals(ws: Path, tmp_path: Path):
     texts = [p.text for p in doc.paragraphs]
     assert texts[0].endswith("绩效评价报告") and any(t.endswith("财政局:") for t in texts)
     assert "二、评价工作开展情况" in texts
+    res = yibao(
+        "report", str(ws), "--year", str(YEAR), "--out", str(tmp_path / "y"), "--kind", "yearbook"
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    yb = _one(tmp_path / "y", ".docx")
+    texts = [p.text for p in Document(str(yb)).paragraphs]
+    assert texts[0].endswith("医疗保险基金运行情况")
+    assert [t for t in texts if t.startswith("【")] == [
+        "【概况】",
+        "【基金征缴】",
+        "【支付控制】",
+        "【异地就医】",
+        "【基金分析】",
+    ]
+    assert check_report(yb) == []
     res = yibao("report", str(ws), "--year", "2019", "--out", str(tmp_path / "x"))
     assert res.returncode == 2 and "请先运行" in res.stderr and "Traceback" not in res.stderr
     res = yibao(

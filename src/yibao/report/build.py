@@ -64,6 +64,15 @@ def compose(
     )
     _attach(funds, "基金监管情况", by_name.get("chart_hospitals.png"))
     problems, remedies = content.problems_and_remedies(d)
+    if kind == "yearbook":
+        region = d.region_label()
+        report = Report(
+            title=TITLES[kind].format(region=region, year=d.year),
+            recipient=None,
+            sections=content.yearbook(d),
+            signature=[],
+        )
+        return report, []
     sections = [basic]
     if kind == "evaluation":
         sections.append(_evaluation_process(d))

@@ -492,3 +492,129 @@ def other_matters(d: Data) -> Section:
                 text = text.replace(n["scope_key"], d.county_name(n["scope_key"]))
             s.blocks.append(P(f"· {text}", style="note"))
     return s
+
+
+# --- yearbook (seed 003) ------------------------------------------------------------------------
+
+
+def yearbook(d: Data) -> list[Section]:
+    """A fund-operation entry like seed 003's: coverage, collections, payments, 异地, ratios."""
+    from yibao.schema.codes import BASIC_INSUTYPES, INPATIENT_MED_TYPES
+
+    inp = ", ".join(f"'{c}'" for c in INPATIENT_MED_TYPES)
+    y = d.year
+    cov = d.rows(
+        "SELECT count(DISTINCT e.psn_no) AS insured, "
+        "(SELECT sum(resident_pop) FROM regions) AS pop FROM enrolments e "
+        f"WHERE e.year = ? AND e.insutype IN ({', '.join(repr(t) for t in BASIC_INSUTYPES)})",
+        [y],
+    )[0]
+    c = d.rows(
+        "SELECT count(*) FILTER (WHERE med_type IN (" + inp + ")) AS adm, "
+        "count(*) FILTER (WHERE med_type NOT IN (" + inp + ")) AS outp, "
+        "sum(medfee_sumamt) FILTER (WHERE med_type IN (" + inp + ")) AS adm_fee, "
+        "sum(inscp_scp_amt) FILTER (WHERE med_type IN (" + inp + ")) AS adm_inscp, "
+        "sum(coalesce(hifp_pay, 0) + coalesce(hifmi_pay, 0)) FILTER (WHERE med_type IN ("
+        + inp
+        + ")) AS adm_fund, count(*) FILTER (WHERE offsite_flag = '1') AS off_n, "
+        "sum(medfee_sumamt) FILTER (WHERE offsite_flag = '1') AS off_fee "
+        "FROM claims WHERE year(setl_time) = ?",
+        [y],
+    )[0]
+    src = d.src("claims", f"{y}年结算单汇总")
+    s1 = Section(1, "【概况】", numbered=False)
+    seg: list[str | Fig] = [
+        f"截至{y}年底,全{d.region_label()[-1:]}基本医疗保险参保",
+        Fig(f"{cov['insured']}", "人", d.src("enrolments", f"{y}年参保人数(职工、离休、居民去重)")),
+    ]
+    if cov["pop"]:
+        seg += [
+            ",常住人口",
+            Fig(f"{cov['pop']}", "人", d.src("regions", "常住人口合计")),
+            ",参保率",
+            d.rate(
+                Decimal(cov["insured"]) / Decimal(cov["pop"]),
+                "enrolments",
+                "参保率(参保人数 ÷ 常住人口)",
+            ),
+        ]
+    s1.blocks.append(P(*seg, "。"))
+    s2 = Section(1, "【基金征缴】", numbered=False)
+    contrib = sum((r["recorded"] or ZERO for r in d.year_rows("finance_contributions")), ZERO)
+    got = sum((r["received"] or ZERO for r in d.year_rows("finance_subsidy")), ZERO)
+    s2.blocks.append(
+        P(
+            "征收城乡居民个人缴费",
+            d.wan(contrib, "finance_contributions", "个人缴费记录合计"),
+            ",到位各级财政补助",
+            d.wan(got, "finance_subsidy", "当年到位合计(不含上年清算)"),
+            "。",
+        )
+    )
+    s3 = Section(1, "【支付控制】", numbered=False)
+    adm = int(c["adm"] or 0)
+    seg = ["全年住院", Fig(f"{adm}", "人次", src)]
+    if adm:
+        seg += [",次均住院费用", d.yuan((c["adm_fee"] or ZERO) / adm, "claims", "次均住院费用")]
+    if c["adm_inscp"]:
+        seg += [
+            ",住院政策范围内报销比例",
+            d.rate(
+                c["adm_fund"] / c["adm_inscp"],
+                "claims",
+                "住院政策范围内报销比例(统筹 + 大病 ÷ 政策范围内费用)",
+            ),
+        ]
+    s3.blocks.append(P(*seg, "。"))
+    s4 = Section(1, "【异地就医】", numbered=False)
+    off = (
+        d.rows(
+            "SELECT count(*) AS n FROM supervise_findings "
+            "WHERE year = ? AND rule = 'offsite_check'",
+            [y],
+        )[0]["n"]
+        if d.exists("supervise_findings")
+        else 0
+    )
+    s4.blocks.append(
+        P(
+            "异地就医结算",
+            Fig(f"{int(c['off_n'] or 0)}", "人次", src),
+            ",医疗费用",
+            d.wan(c["off_fee"], "claims", "异地就医医疗费用"),
+            f";筛查出待核查的异地就医结算 {off} 张,已列入核查清单。",
+        )
+    )
+    s5 = Section(1, "【基金分析】", numbered=False)
+    bal = d.year_rows("finance_balance", f"year = {int(y)}")
+    seg = []
+    if cov["insured"]:
+        seg += [
+            "住院人次人头比",
+            d.rate(
+                Decimal(adm) / Decimal(cov["insured"]),
+                "claims",
+                "住院人次人头比(住院人次 ÷ 参保人数)",
+            ),
+        ]
+    if adm:
+        seg += [
+            ",门诊住院比",
+            Fig(
+                f"{Decimal(int(c['outp'] or 0)) / adm:.2f}",
+                "",
+                d.src("claims", "门诊住院比(门诊人次 ÷ 住院人次)"),
+            ),
+        ]
+    if bal and bal[0]["months_of_reserve"] is not None:
+        seg += [
+            ",累计结余可支付",
+            Fig(
+                f"{bal[0]['months_of_reserve']}",
+                "个月",
+                d.src("finance_balance", "累计结余可支付月数"),
+            ),
+        ]
+    if seg:
+        s5.blocks.append(P(*seg, "。"))
+    return [s1, s2, s3, s4, s5]

@@ -110,7 +110,13 @@ def _table(doc, t: TableBlock) -> None:  # noqa: ANN001
 
 def _section(doc, s: Section, index: int) -> None:  # noqa: ANN001
     font, bold = {1: (HEI, False), 2: (KAI, False), 3: (FANGSONG, True)}[min(s.level, 3)]
-    _para(doc, f"{numbering(s.level, index)}{s.heading}", font, SIZE_3, bold=bold)
+    _para(
+        doc,
+        f"{numbering(s.level, index) if s.numbered else ''}{s.heading}",
+        font,
+        SIZE_3,
+        bold=bold,
+    )
     for b in s.blocks:
         if isinstance(b, Para):
             align = WD_ALIGN_PARAGRAPH.RIGHT if b.style == "right" else None

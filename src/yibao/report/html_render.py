@@ -54,7 +54,7 @@ def _segments(segments: list, ids: dict) -> str:
 
 def _section(s: Section, i: int, ids: dict) -> list[str]:
     tag = {1: "h2", 2: "h3", 3: "h4"}[min(s.level, 3)]
-    out = [f"<{tag}>{escape(numbering(s.level, i) + s.heading)}</{tag}>"]
+    out = [f"<{tag}>{escape((numbering(s.level, i) if s.numbered else '') + s.heading)}</{tag}>"]
     for b in s.blocks:
         if isinstance(b, Para):
             out.append(f'<p class="{b.style}">{_segments(b.segments, ids)}</p>')

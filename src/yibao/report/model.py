@@ -59,6 +59,7 @@ class Section:
     heading: str
     blocks: list[Block] = field(default_factory=list)
     children: list[Section] = field(default_factory=list)
+    numbered: bool = True  # yearbook entries are headed 【概况】, not 一、
 
 
 @dataclass

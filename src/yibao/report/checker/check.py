@@ -31,7 +31,7 @@ _RATE = re.compile(
 )
 _VERBS = re.compile(r"(达到|达|为|是|共|计|约|合计|总计|累计|共计|实现|完成|金额|总额|资金)+$")
 #: Words that mark an amount as the base of a rate (budget, task, target), not its numerator.
-_BASE_WORDS = re.compile(r"预算|下达|结转|应补助|应拨|计划|任务|目标|共有|总数")
+_BASE_WORDS = re.compile(r"预算|下达|结转|应补助|应拨|计划|任务|目标|共有|总数|人口|应参保")
 WINDOW = 600  # characters around a total in which its namesake parts are looked for
 GRADES = (("优", Decimal(90)), ("良", Decimal(80)), ("中", Decimal(60)), ("差", Decimal(0)))
 
