@@ -28,6 +28,7 @@ from yibao.pipeline.runner import run_folder
 from yibao.policy import load_policy
 from yibao.policy.render import policy_json
 from yibao.privacy import mask_value
+from yibao.report.build import ReportFiles, write_report
 from yibao.settle.run import discrepancy_summary
 from yibao.supervise.run import SuperviseOutcome
 
@@ -109,6 +110,7 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
         text += supervise_section(ws, supervised, summary.steps[2].result.outputs, data, check)
         text += check.section
         (reports / "导入与数据质量报告.md").write_text(text, encoding="utf-8")
+        official = write_official_report(ws, out_dir / "report", console)
     secs = time.perf_counter() - started
     for line in check.lines:
         console.print(line)
@@ -116,7 +118,24 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
         console.print("[red]演示发现与生成器植入的异常不一致,见报告第七节[/red]")
         return 1
     console.print(f"[green]演示完成[/green]: 工作区 {out_dir},报告 {reports}(用时 {secs:.1f} 秒)")
+    console.print(
+        f"正式报告(Word、网页、附件{'、PDF' if official.pdf else ''}): {official.docx.parent}"
+    )
     return 0
+
+
+def write_official_report(ws: Workspace, out: Path, console: Console) -> ReportFiles:
+    """The 绩效自评报告 of the demo year, checked by yibao check-report before it is shown."""
+    from yibao.report.checker import check_report
+    from yibao.report.pdf import soffice
+
+    shutil.rmtree(out, ignore_errors=True)
+    with console.status("生成绩效自评报告(Word、网页、附件、PDF)…"):
+        files = write_report(ws, DEMO_YEAR, out, kind="self", pdf=soffice() is not None)
+    findings = check_report(files.docx)
+    mark = "[green]无数字关系不符[/green]" if not findings else f"[red]{len(findings)} 处不符[/red]"
+    console.print(f"报告自查(yibao check-report):{mark}")
+    return files
 
 
 class TruthCheck:
