@@ -105,6 +105,11 @@ def percent(rate: Decimal | int, places: int = 2) -> Decimal:
     return round_places(Decimal(rate) * 100, places)
 
 
+def as_percent(fraction: Decimal | int) -> Decimal:
+    """A fraction as a percentage, unrounded (for comparisons that round later)."""
+    return Decimal(fraction) * 100
+
+
 def pct_text(rate: Decimal | int, places: int = 2) -> str:
     """0.6 → '60%', 0.5284 → '52.84%' (display; trailing zeros dropped)."""
     text = f"{percent(rate, places):f}"

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from yibao.money import as_percent
 from yibao.report.checker.extract import Text, read_lines, rejoin
 from yibao.report.checker.numbers import Quantity, quantities, shown, truncated
 
@@ -248,7 +249,7 @@ class Checker:
                 if nums and den.base:
                     self.judge(
                         q,
-                        nums[0].base / den.base * 100,
+                        as_percent(nums[0].base / den.base),
                         "rate",
                         f"完成率({nums[0].text} ÷ {den.text})",
                         inferred=False,
@@ -270,7 +271,7 @@ class Checker:
                 err_den = sum((_error(p) for p in base), Decimal(0))
                 self.judge(
                     q,
-                    num.base / den * 100,
+                    as_percent(num.base / den),
                     "rate",
                     f"{word}({num.text} ÷ {'+'.join(p.text for p in base)})",
                     inferred=True,
@@ -326,7 +327,7 @@ class Checker:
             if len(last) == 1 and cur and last[0].base:
                 self.judge(
                     q,
-                    (cur[0].base - last[0].base) / last[0].base * 100,
+                    as_percent((cur[0].base - last[0].base) / last[0].base),
                     "growth",
                     f"同比增长({cur[0].text} 比 {last[0].text})",
                     inferred=True,
@@ -490,7 +491,7 @@ def _ratio_bounds(
 ) -> tuple[Decimal, Decimal] | None:
     if den - e_den <= 0:
         return None
-    return (num - e_num) / (den + e_den) * 100, (num + e_num) / (den - e_den) * 100
+    return as_percent((num - e_num) / (den + e_den)), as_percent((num + e_num) / (den - e_den))
 
 
 def _common_suffix(a: str, b: str) -> int:
