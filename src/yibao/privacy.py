@@ -79,7 +79,14 @@ def personal_columns() -> dict[str, str]:
     return out
 
 
+#: column_name of a quarantined CSV record the reader could not split into fields: its
+#: text may hold any personal field, so it is masked whole.
+WHOLE_RECORD = "_record"
+
+
 def mask_value(column: str, value: str | None) -> str | None:
+    if column == WHOLE_RECORD:
+        return None if value is None else "***(整行原文已脱敏)"
     kind = personal_columns().get(column)
     if kind == "certno":
         return mask_certno(value)

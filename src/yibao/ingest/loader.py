@@ -164,7 +164,7 @@ def stage_and_check(
     _run(con, f"CREATE TEMP VIEW {stage}_v AS SELECT {sel}, {ROW} FROM {stage}")
     backend = ibis.duckdb.from_connection(con)
     step(f"解析 {staged.rows:,} 行")
-    prepared = prepare(backend.table(f"{stage}_v"), table)
+    prepared = prepare(backend.table(f"{stage}_v"), table, today)
     _run(con, f"CREATE TEMP TABLE {stage}_t AS {ibis.to_sql(prepared, dialect='duckdb')}")
     v = check(
         backend.table(f"{stage}_t"),

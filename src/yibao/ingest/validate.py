@@ -198,7 +198,7 @@ def _fmt(v: Decimal | int) -> str:
     return f"{v:,}" if isinstance(v, int) else f"{v:,.2f}"
 
 
-def prepare(staged: ir.Table, table: Table) -> ir.Table:
+def prepare(staged: ir.Table, table: Table, today: date | None = None) -> ir.Table:
     """Cleaned text (``s__col``) and typed value (``v__col``) of every cell, one row per row.
 
     The loader materialises this once; the checks then scan it instead of re-parsing.
@@ -227,8 +227,20 @@ def prepare(staged: ir.Table, table: Table) -> ir.Table:
             f"v__{c.name}": parse(c, t[f"s__{c.name}"])
             for c in table.columns
             if c.dtype != "string"
-        }
+        },
+        # The ID check is used by two checks and a row rule: computed once (``p__``).
+        **{
+            f"p__{c.name}": certno_problem(t[f"s__{c.name}"], today or date.today())
+            for c in table.columns
+            if c.check == "certno"
+        },
     )
+
+
+def _problem(t: ir.Table, col: str, today: date) -> ir.StringValue:
+    """The GB 11643 problem of an ID column, from ``prepare`` where it was computed."""
+    name = f"p__{col}"
+    return t[name] if name in t.columns else certno_problem(t[f"s__{col}"], today)
 
 
 def _v(t: ir.Table, col: Column) -> ir.Value:
@@ -267,7 +279,7 @@ def check(
                 )
             )
         if col.check == "certno":
-            problem = certno_problem(s, today)
+            problem = _problem(t, col.name, today)
             checks.append((s.notnull() & problem.notnull(), problem))
         if col.dtype in ("money", "rate", "int"):
             checks.insert(
@@ -305,7 +317,7 @@ def check(
                 )
             )
         if col.check == "certno":
-            problem = certno_problem(s, today)
+            problem = _problem(t, col.name, today)
             errors.append(
                 _error(
                     t,
@@ -338,7 +350,7 @@ def validate(
     Without the cache every check would re-parse the staged text: the plan grows with the
     number of checks and Spark spends a minute planning 200 rows.
     """
-    prepared = prepare(staged, table).cache()
+    prepared = prepare(staged, table, today).cache()
     return check(prepared, table, refs, today=today, existing=existing)
 
 
@@ -372,7 +384,7 @@ def _row_rule_errors(t: ir.Table, table: Table, today: date) -> list[ir.Table]:
             cert = s["certno"]
             mask = (
                 cert.notnull()
-                & certno_problem(cert, today).isnull()
+                & _problem(t, "certno", today).isnull()
                 & (v["brdy"] != certno_birth(cert))
             )
             shown = s["brdy"] + " ≠ " + cert.substr(6, 8)

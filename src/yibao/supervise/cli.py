@@ -7,10 +7,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from yibao.control.users import AccessDenied, record_unmask, require_unmask
 from yibao.engine.workspace import Workspace, WorkspaceError
 from yibao.policy import PolicyError
 from yibao.supervise.params import SuperviseParamError
-from yibao.supervise.report import ROLE_ENV, UNMASK_ROLES, unmask_allowed, write_worklist
+from yibao.supervise.report import report_path, write_worklist
 from yibao.supervise.run import SuperviseError, run_supervision
 from yibao.supervise.truth import PRECISION_TARGET, RECALL_TARGET, compare_truth
 
@@ -31,17 +32,15 @@ def run_supervise(
     policy: str | None,
     out: Console,
     err: Console,
+    user: str | None = None,
 ) -> int:
-    """Exit 0 done; 1 done but the truth targets were missed; 2 nothing done (bad request)."""
-    allowed, used = unmask_allowed(role)
-    if unmask and not allowed:
-        roles = "、".join(sorted(UNMASK_ROLES))
-        err.print(
-            "[red]错误[/red]: 查看未脱敏的证件号码、姓名和诊断需要稽核或审计角色"
-            f"(当前角色:{used or '无'})。请用 --role 稽核 或设置环境变量 {ROLE_ENV}=inspector;"
-            f"允许的角色:{roles}"
-        )
-        return 2
+    """Exit 0 done; 1 done but the truth targets were missed; 2 nothing done (bad request).
+
+    ``--unmask`` needs a user of the workspace's user store whose role may unmask
+    (:mod:`yibao.control.users`); ``role`` (the old ``--role``/``YIBAO_ROLE``) grants nothing.
+    """
+    if role and not unmask:
+        err.print("[yellow]提示[/yellow]: --role 已停用,角色取自用户库(yibao user add)")
     if engine not in ("duckdb", "pyspark"):
         err.print(f"[red]错误[/red]: 未知的计算引擎 {engine!r};可选 duckdb、pyspark")
         return 2
@@ -52,9 +51,26 @@ def run_supervise(
         return 2
     with ws:
         try:
+            who = require_unmask(ws.con, user) if unmask else None
+        except AccessDenied as exc:
+            err.print(f"[red]错误[/red]: {exc}")
+            if role:
+                err.print("  (--role 和 YIBAO_ROLE 不再授予查看权限:角色须来自用户库)")
+            return 2
+        try:
             with out.status(f"正在筛查 {year} 年度 …", spinner="dots"):
                 outcome = run_supervision(ws, year, rules=rules, engine=engine, policy_ref=policy)
-                path = write_worklist(ws, outcome, unmask=unmask, role=used)
+                if who is not None:
+                    record_unmask(
+                        ws.con,
+                        who,
+                        "supervise --unmask",
+                        scope=f"supervise_findings year={year}",
+                        rows=sum(r.findings for r in outcome.runs),
+                        output=str(report_path(ws, year, True)),
+                    )
+                label = f"{who.name}({who.role})" if who else ""
+                path = write_worklist(ws, outcome, unmask=unmask, role=label)
         except (SuperviseError, SuperviseParamError, PolicyError) as exc:
             err.print(f"[red]错误[/red]: {exc}")
             return 2
