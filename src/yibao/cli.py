@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from yibao.console import SafeConsole as Console
 from yibao.crash import SafeGroup
@@ -89,7 +90,7 @@ def ingest(
         if result.ignored_headers:
             out.print(f"未识别的列(未导入): {'、'.join(result.ignored_headers)}")
         for reason, n in result.reasons:
-            out.print(f"  隔离 {n} 行: {reason}")
+            out.print(Text(f"  隔离 {n} 行: {reason}"))
     raise typer.Exit(result.exit_status)
 
 
@@ -125,7 +126,8 @@ def quarantine(
     t = RichTable("批次", "文件", "行", "列", "值", "原因")
     for lid, fname, row, col, header, value, reason in rows:
         shown = value if unmask else mask_value(col, value)
-        t.add_row(str(lid), fname, str(row), header or _column_label(col), shown or "", reason)
+        cells = (str(lid), fname, str(row), header or _column_label(col), shown or "", reason)
+        t.add_row(*(Text(c) for c in cells))  # data: never markup
     out.print(t)
 
 

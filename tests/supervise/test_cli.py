@@ -133,3 +133,33 @@ def test_only_the_chosen_rules_run(ws_path):
     assert res.exit_code == 0, res.output
     rows = _sheet(path / "reports" / f"监管筛查工作清单-{YEAR}.xlsx", "工作清单")
     assert {r[1] for r in rows[1:]} == {"deceased_enrolled"}
+
+
+def test_values_from_exports_are_never_formulas_in_the_work_list(data, make_ws, monkeypatch):
+    """Issue 11 §4: ``=2+5`` as a hospital name is text in 工作清单 and 医院汇总."""
+    monkeypatch.delenv("YIBAO_ROLE", raising=False)
+    data.hospital("H1", fixmedins_name="=2+5")
+    data.hospital("H2", fixmedins_name="@SUM(A1)")
+    data.person("P1")
+    data.stay("S1", "P1", "H1", date(YEAR, 3, 1), date(YEAR, 3, 10))
+    data.stay("S2", "P1", "H2", date(YEAR, 3, 5), date(YEAR, 3, 8), dx="J18.900")
+    ws = make_ws(data)
+    path = ws.path
+    ws.close()
+    res = runner.invoke(app, ["supervise", str(path), "--year", str(YEAR)])
+    assert res.exit_code == 0, res.output
+    xlsx = path / "reports" / f"监管筛查工作清单-{YEAR}.xlsx"
+    wb = load_workbook(xlsx)
+    seen = set()
+    for sheet in ("工作清单", "医院汇总"):
+        for row in wb[sheet].iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet, cell.coordinate, cell.value)
+                if cell.value in ("=2+5", "@SUM(A1)"):
+                    assert cell.quotePrefix
+                    seen.add((sheet, cell.value))
+    assert {s for s, _ in seen} == {"工作清单", "医院汇总"}
+    import zipfile
+
+    with zipfile.ZipFile(xlsx) as z:
+        assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.endswith(".xml"))
