@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHELL := /bin/bash
 
-.PHONY: install demo test bench lint schema-docs clean
+.PHONY: install demo test fuzz bench lint schema-docs clean
 
 install: $(STAMP)
 
@@ -23,6 +23,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+# Long fuzz run of ingest (issue 11): ≥ 100,000 hostile rows; prints rows tried, crashes and
+# rows silently changed, exit 1 if any.  FUZZ_ROWS=… FUZZ_SEED=… adjust it.
+fuzz: $(STAMP)
+	$(BIN)/python tests/ingest/fuzz_run.py --rows $${FUZZ_ROWS:-100000} --seed $${FUZZ_SEED:-1}
 
 bench: $(STAMP)
 	$(BIN)/yibao bench synth --preset yiyang-2019 --scale $${SCALE:-1} --json

@@ -310,3 +310,15 @@ def test_id_with_an_area_code_that_never_existed_is_quarantined_in_chinese(ws, t
     res = _ingest(ws, write_csv(tmp_path / "p.csv", header, rows), "persons")
     assert (res.rows_accepted, res.rows_quarantined) == (1, 1)
     assert "地址码" in _reasons(ws)[3][0]
+
+
+def test_consecutive_ragged_rows_keep_every_row_number(ws, tmp_path):
+    """Found by the fuzz test: two refused records in a row shifted later rows by one."""
+    lines = [_line(CLAIM_HEADER_CN), _line(claim_row(1))]
+    lines += [_line(claim_row(2)[:-1]), _line(claim_row(3)) + ",x", _line(claim_row(4)[:-2])]
+    lines += [_line(claim_row(5)), _line(claim_row(6)[:-1]), _line(claim_row(7))]
+    res = _ingest(ws, _raw_csv(tmp_path / "r.csv", lines))
+    assert (res.rows_total, res.rows_accepted, res.rows_quarantined) == (7, 3, 4)
+    got = ws.con.execute("SELECT _row, setl_id FROM claims ORDER BY 1").fetchall()
+    assert got == [(2, "S000001"), (6, "S000005"), (8, "S000007")]
+    assert sorted(_reasons(ws)) == [3, 4, 5, 7]

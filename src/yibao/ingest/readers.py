@@ -215,11 +215,13 @@ def _finish(
     if not n_rej:
         con.execute(f"CREATE TEMP TABLE {target} AS SELECT *, {base} + 2 AS _row FROM {target}_raw")
     else:
-        # Accepted record k (from 0) takes the k-th number ≥ 2 not used by a rejected one.
+        # Accepted record k (from 0) takes the k-th number ≥ 2 not used by a rejected one:
+        # k + 2 + the number of rejected records with at most k accepted ones before them
+        # (consecutive rejected records share that count, hence the max).
         con.execute(
-            f"CREATE TEMP TABLE {target}_gaps AS SELECT _row - 2 - (row_number() OVER "
-            f"(ORDER BY _row) - 1) AS free_before, row_number() OVER (ORDER BY _row) AS skip "
-            f"FROM {rejects}"
+            f"CREATE TEMP TABLE {target}_gaps AS SELECT free_before, max(skip) AS skip FROM "
+            f"(SELECT _row - 2 - (row_number() OVER (ORDER BY _row) - 1) AS free_before, "
+            f"row_number() OVER (ORDER BY _row) AS skip FROM {rejects}) GROUP BY 1"
         )
         con.execute(
             f"CREATE TEMP TABLE {target} AS SELECT r.*, r._k + 2 + coalesce(g.skip, 0) AS _row "
