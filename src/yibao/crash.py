@@ -72,5 +72,5 @@ class SafeGroup(TyperGroup):
                 where = f"详细信息已写入 {write_crash_log(exc, sys.argv)}"
             except OSError:
                 where = "且无法写入日志文件"
-            _say(f"yibao 内部错误,本次操作未完成(导入已整体回滚),{where},请将该文件交给维护人员。")
+            _say(f"yibao 内部错误,本次操作未完成,{where},请将该文件交给维护人员。")
             raise typer.Exit(EXIT_CRASH) from None

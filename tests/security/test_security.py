@@ -273,3 +273,14 @@ def test_a_second_writer_waits_then_gets_a_clear_message(tmp_path, monkeypatch):
     )  # fmt: skip
     holder.wait()
     assert res.returncode == 0, res.stderr  # waited for the first writer, then loaded
+
+
+def test_settle_prints_a_hospital_coded_like_markup(tmp_path):
+    """Issue 11 §4: ``[/]`` as a hospital code crashed settle after it had saved its results."""
+    rows = [claim_row(1, 定点医药机构编号="[/]", 基本医疗保险统筹基金支出="1.00")]
+    f = write_csv(tmp_path / "c.csv", CLAIM_HEADER_CN, rows)
+    ws = tmp_path / "ws"
+    assert _ingest(ws, f).exit_code == 0
+    res = runner.invoke(app, ["settle", str(ws), "--year", "2021"])
+    assert res.exit_code == 0, res.output
+    assert "│ [/]" in res.output
