@@ -242,37 +242,41 @@ def test_an_unexpected_error_exits_3_with_one_chinese_sentence_and_a_log(tmp_pat
 
 
 HOLD = """
-import sys, time
+import sys
 from yibao.engine import Workspace
 ws = Workspace.open(sys.argv[1])
 print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
+sys.stdin.readline()  # hold the lock until the test says so
 ws.close()
 """
 
 
-def test_a_second_writer_waits_then_gets_a_clear_message(tmp_path, monkeypatch):
+def test_a_second_writer_waits_then_gets_a_clear_message(tmp_path):
     ws = tmp_path / "ws"
     assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
     f = write_csv(tmp_path / "c.csv", CLAIM_HEADER_CN, [claim_row(1)])
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(ws), "4"], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout.readline().strip() == "locked"
-    env = {**os.environ, "YIBAO_LOCK_WAIT": "0.5"}
-    res = subprocess.run(
-        [*YIBAO, "ingest", str(ws), str(f), "--table", "claims"],
-        capture_output=True, text=True, env=env,
+        [sys.executable, "-c", HOLD, str(ws)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True,
     )  # fmt: skip
-    assert res.returncode == 2, res.stderr
-    assert "正被另一个 yibao 进程" in res.stderr and "Traceback" not in res.stderr
-    env["YIBAO_LOCK_WAIT"] = "30"
-    res = subprocess.run(
-        [*YIBAO, "ingest", str(ws), str(f), "--table", "claims"],
-        capture_output=True, text=True, env=env,
-    )  # fmt: skip
-    holder.wait()
-    assert res.returncode == 0, res.stderr  # waited for the first writer, then loaded
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        cmd = [*YIBAO, "ingest", str(ws), str(f), "--table", "claims"]
+        env = {**os.environ, "YIBAO_LOCK_WAIT": "0.5"}
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        assert res.returncode == 2, res.stderr
+        assert "正被另一个 yibao 进程" in res.stderr and "Traceback" not in res.stderr
+        env["YIBAO_LOCK_WAIT"] = "120"
+        waiting = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        time.sleep(1.0)
+        assert waiting.poll() is None  # still waiting for the first writer
+        holder.stdin.write("release\n")
+        holder.stdin.flush()
+        out, err = waiting.communicate(timeout=180)
+        assert waiting.returncode == 0, err.decode()  # waited, then loaded
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_settle_prints_a_hospital_coded_like_markup(tmp_path):
