@@ -19,7 +19,15 @@ from yibao.engine.sql import sql_ident, sql_literal
 from yibao.engine.workspace import Workspace
 from yibao.ingest.headers import HeaderMap, map_headers
 from yibao.ingest.readers import FileRejected, Staged, stage_file
-from yibao.ingest.validate import ALREADY, ROW, Refs, accepted_rows, check, prepare
+from yibao.ingest.validate import (
+    ALREADY,
+    ROW,
+    Refs,
+    accepted_rows,
+    check,
+    prepare,
+    problem_columns,
+)
 from yibao.schema import get_table
 from yibao.schema.model import Table
 
@@ -164,8 +172,14 @@ def stage_and_check(
     _run(con, f"CREATE TEMP VIEW {stage}_v AS SELECT {sel}, {ROW} FROM {stage}")
     backend = ibis.duckdb.from_connection(con)
     step(f"解析 {staged.rows:,} 行")
-    prepared = prepare(backend.table(f"{stage}_v"), table, today)
+    prepared = prepare(backend.table(f"{stage}_v"), table)
     _run(con, f"CREATE TEMP TABLE {stage}_t AS {ibis.to_sql(prepared, dialect='duckdb')}")
+    t = backend.table(f"{stage}_t")
+    if problems := problem_columns(t, table, today):  # over the stored columns: see its doc
+        sql = ibis.to_sql(t.mutate(**problems), dialect="duckdb")
+        _run(con, f"CREATE TEMP TABLE {stage}_tp AS {sql}")
+        con.execute(f"DROP TABLE {stage}_t")
+        con.execute(f"ALTER TABLE {stage}_tp RENAME TO {stage}_t")
     v = check(
         backend.table(f"{stage}_t"),
         table,

@@ -115,7 +115,9 @@ def number_expr(s: ir.StringValue) -> ir.StringValue:
     """Engine form of :func:`yibao.money.number_text`: currency signs go, and commas go only
     when they group thousands (``6,441.00``); ``64,41`` keeps its comma and fails to parse."""
     t = s.replace("¥", "").replace("￥", "").replace("，", ",").strip()
-    return ibis.cases((t.re_search(GROUPED_RE), t.replace(",", "")), else_=t)
+    # The regex runs only on cells with a comma (0.25 s per column per 300,000 rows otherwise).
+    grouped = t.contains(",") & t.re_search(GROUPED_RE)
+    return ibis.cases((grouped, t.replace(",", "")), else_=t)
 
 
 def date_expr(s: ir.StringValue) -> ir.StringValue:
@@ -198,7 +200,7 @@ def _fmt(v: Decimal | int) -> str:
     return f"{v:,}" if isinstance(v, int) else f"{v:,.2f}"
 
 
-def prepare(staged: ir.Table, table: Table, today: date | None = None) -> ir.Table:
+def prepare(staged: ir.Table, table: Table) -> ir.Table:
     """Cleaned text (``s__col``) and typed value (``v__col``) of every cell, one row per row.
 
     The loader materialises this once; the checks then scan it instead of re-parsing.
@@ -228,13 +230,21 @@ def prepare(staged: ir.Table, table: Table, today: date | None = None) -> ir.Tab
             for c in table.columns
             if c.dtype != "string"
         },
-        # The ID check is used by two checks and a row rule: computed once (``p__``).
-        **{
-            f"p__{c.name}": certno_problem(t[f"s__{c.name}"], today or date.today())
-            for c in table.columns
-            if c.check == "certno"
-        },
     )
+
+
+def problem_columns(t: ir.Table, table: Table, today: date) -> dict[str, ir.StringValue]:
+    """``p__col``: the GB 11643 problem of each ID column of a *materialised* prepared table.
+
+    Two checks and a row rule use it; the loader stores it once as a column.  Computed inside
+    :func:`prepare` instead, the engine would inline the cleaning into each of its 17 digit
+    reads (5 s per 300,000 rows).
+    """
+    return {
+        f"p__{c.name}": certno_problem(t[f"s__{c.name}"], today)
+        for c in table.columns
+        if c.check == "certno"
+    }
 
 
 def _problem(t: ir.Table, col: str, today: date) -> ir.StringValue:
@@ -350,7 +360,7 @@ def validate(
     Without the cache every check would re-parse the staged text: the plan grows with the
     number of checks and Spark spends a minute planning 200 rows.
     """
-    prepared = prepare(staged, table, today).cache()
+    prepared = prepare(staged, table).cache()
     return check(prepared, table, refs, today=today, existing=existing)
 
 
