@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHELL := /bin/bash
 
-.PHONY: install sysdeps demo test bench lint schema-docs clean
+.PHONY: install sysdeps demo test fuzz bench lint schema-docs clean
 
 # Debian packages the reports need: CJK fonts (the documented fallbacks for 仿宋_GB2312, 黑体, 楷体,
 # 小标宋), LibreOffice for the PDF, poppler for rendering pages in the tests.
@@ -36,6 +36,11 @@ demo: $(STAMP) sysdeps
 test: $(STAMP) sysdeps
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+# Long fuzz run of ingest (issue 11): ≥ 100,000 hostile rows; prints rows tried, crashes and
+# rows silently changed, exit 1 if any.  FUZZ_ROWS=… FUZZ_SEED=… adjust it.
+fuzz: $(STAMP)
+	$(BIN)/python tests/ingest/fuzz_run.py --rows $${FUZZ_ROWS:-100000} --seed $${FUZZ_SEED:-1}
 
 bench: $(STAMP)
 	$(BIN)/yibao bench synth --preset yiyang-2019 --scale $${SCALE:-1} --json

@@ -12,16 +12,18 @@ import time
 from pathlib import Path
 
 import duckdb
+import ibis
 
-from yibao.identity.idcard import CHECK_CHARS, WEIGHTS
+from yibao.engine.sql import sql_literal
+from yibao.identity.engine import check_char_expr
 
 
-def _certno_sql(body: str) -> str:
-    """SQL for a valid GB 11643 ID from a 17-digit body expression."""
-    total = " + ".join(
-        f"CAST(substr({body}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS)
-    )
-    return f"{body} || substr('{CHECK_CHARS}', (({total}) % 11) + 1, 1)"
+def _rows_with_certno(body: str, rows: int) -> str:
+    """SQL of ``range(rows)`` as (i, certno): valid GB 11643 IDs from a 17-digit body
+    expression, the check character from the one engine-side implementation."""
+    t = ibis.table({"i": "int64", "body": "string"}, name="_bodies")
+    ids = ibis.to_sql(t.select(t.i, certno=t.body + check_char_expr(t.body)), dialect="duckdb")
+    return f"(WITH _bodies AS (SELECT i, {body} AS body FROM range({rows}) r(i)) {ids})"
 
 
 def write_claims_csv(path: Path, rows: int, encoding: str = "utf-8") -> None:
@@ -34,7 +36,7 @@ def write_claims_csv(path: Path, rows: int, encoding: str = "utf-8") -> None:
     SELECT
       'S' || lpad(CAST(i AS VARCHAR), 12, '0') AS "结算ID",
       'P' || lpad(CAST(i % 400000 AS VARCHAR), 9, '0') AS "人员编号",
-      {_certno_sql(body)} AS "证件号码",
+      certno AS "证件号码",
       '390' AS "险种类型",
       CASE WHEN i % 10 < 6 THEN '11' WHEN i % 10 < 8 THEN '14' ELSE '21' END AS "医疗类别",
       'H' || lpad(CAST(i % 300 AS VARCHAR), 11, '0') AS "定点医药机构编号",
@@ -47,11 +49,11 @@ def write_claims_csv(path: Path, rows: int, encoding: str = "utf-8") -> None:
         AS "医疗费总额",
       CAST(CAST((i % 99991) * 7 + 100 AS DECIMAL(18,2)) / 100 * 30 AS DECIMAL(18,2))
         AS "符合政策范围金额"
-    FROM range({rows}) t(i)"""
+    FROM {_rows_with_certno(body, rows)} t ORDER BY i"""
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
     utf8 = path if encoding == "utf-8" else path.with_suffix(".utf8.csv")
-    con.execute(f"COPY ({sql}) TO '{utf8}' (HEADER, DELIMITER ',')")
+    con.execute(f"COPY ({sql}) TO {sql_literal(str(utf8))} (HEADER, DELIMITER ',')")
     con.close()
     if utf8 != path:
         with utf8.open("r", encoding="utf-8") as src, path.open("w", encoding=encoding) as dst:

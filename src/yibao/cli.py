@@ -9,20 +9,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table as RichTable
+from rich.text import Text
 
+from yibao.console import SafeConsole as Console
+from yibao.crash import SafeGroup
 from yibao.pipeline.contract import Engine
 
 app = typer.Typer(
-    help="yibao 医保: 医保基金运行与绩效评价 / medical-insurance fund toolkit",
+    help="yibao 医保: 医保基金运行与绩效评价 / medical-insurance fund toolkit. "
+    "退出码 exit: 0 完成, 1 部分完成(见各命令), 2 请求被拒绝, 3 程序内部错误(见日志)",
     no_args_is_help=True,
     add_completion=False,
+    cls=SafeGroup,
 )
 policy_app = typer.Typer(help="政策参数 / dated policy parameters", no_args_is_help=True)
 schema_app = typer.Typer(help="标准数据结构 / canonical schema", no_args_is_help=True)
 bench_app = typer.Typer(help="性能测量 / benchmarks", no_args_is_help=True)
+user_app = typer.Typer(help="本地用户与角色 / local users and roles", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+app.add_typer(user_app, name="user")
 app.add_typer(schema_app, name="schema")
 app.add_typer(bench_app, name="bench")
 
@@ -85,7 +91,7 @@ def ingest(
         if result.ignored_headers:
             out.print(f"未识别的列(未导入): {'、'.join(result.ignored_headers)}")
         for reason, n in result.reasons:
-            out.print(f"  隔离 {n} 行: {reason}")
+            out.print(Text(f"  隔离 {n} 行: {reason}"))
     raise typer.Exit(result.exit_status)
 
 
@@ -94,25 +100,40 @@ def quarantine(
     workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
     load_id: Annotated[int | None, typer.Option(help="只看某个导入批次")] = None,
     limit: Annotated[int, typer.Option(help="最多显示行数")] = 50,
-    unmask: Annotated[bool, typer.Option(help="显示未脱敏的个人信息(需有权限)")] = False,
+    unmask: Annotated[
+        bool, typer.Option(help="显示未脱敏的个人信息(需用户库中的稽核/审计用户)")
+    ] = False,
+    user: Annotated[
+        str | None, typer.Option(help="用户名(或环境变量 YIBAO_USER);密码见 YIBAO_PASSWORD")
+    ] = None,
 ) -> None:
     """查看被隔离的行及原因 / list quarantined cells with their reasons."""
+    from yibao.control.users import record_unmask, require_unmask
     from yibao.engine import Workspace
     from yibao.privacy import mask_value
 
-    with Workspace.open(workspace, read_only=True) as ws:
+    with Workspace.open(workspace, read_only=not unmask) as ws:
+        who = require_unmask(ws.con, user) if unmask else None
         where = "WHERE load_id = ?" if load_id is not None else ""
         rows = ws.con.execute(
             "SELECT load_id, file_name, row_no, column_name, header, value, reason "
             f"FROM _quarantine "
-            f"{where} ORDER BY load_id, row_no, column_name LIMIT {int(limit)}",
-            [load_id] if load_id is not None else [],
+            f"{where} ORDER BY load_id, row_no, column_name LIMIT ?",
+            [*([load_id] if load_id is not None else []), int(limit)],
         ).fetchall()
+        if who is not None:
+            scope = f"_quarantine load_id={load_id}" if load_id is not None else "_quarantine"
+            record_unmask(ws.con, who, "quarantine --unmask", scope=scope, rows=len(rows))
     t = RichTable("批次", "文件", "行", "列", "值", "原因")
     for lid, fname, row, col, header, value, reason in rows:
         shown = value if unmask else mask_value(col, value)
-        t.add_row(str(lid), fname, str(row), header or col, shown or "", reason)
+        cells = (str(lid), fname, str(row), header or _column_label(col), shown or "", reason)
+        t.add_row(*(Text(c) for c in cells))  # data: never markup
     out.print(t)
+
+
+def _column_label(col: str) -> str:
+    return "整行" if col == "_record" else col
 
 
 @app.command()
@@ -234,7 +255,11 @@ def supervise(
     engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
     unmask: Annotated[bool, typer.Option(help="工作清单显示未脱敏的个人信息(需稽核角色)")] = False,
     role: Annotated[
-        str | None, typer.Option(help="当前角色,如 稽核/inspector(也可用环境变量 YIBAO_ROLE)")
+        str | None, typer.Option(help="已停用:角色取自用户库(yibao user add),见 --user")
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(help="--unmask 的用户名(或环境变量 YIBAO_USER);密码见 YIBAO_PASSWORD"),
     ] = None,
     against_truth: Annotated[
         Path | None, typer.Option(help="yibao synth 输出目录:按真值计算召回率和精确率")
@@ -252,6 +277,7 @@ def supervise(
             engine=engine.value,
             unmask=unmask,
             role=role,
+            user=user,
             against_truth=against_truth,
             policy=policy,
             out=out,
@@ -494,6 +520,63 @@ def bench_supervise_cmd(
     else:
         for k, v in res.items():
             out.print(f"{k}: {v}")
+
+
+_WS_OPTION = typer.Option(
+    "--workspace", "-w", help="工作区目录(默认环境变量 YIBAO_WORKSPACE 或当前目录)"
+)
+
+
+def _user_ws(workspace: Path | None) -> Path:
+    import os
+
+    return workspace or Path(os.environ.get("YIBAO_WORKSPACE", "."))
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="用户名 / user name")],
+    role: Annotated[str, typer.Option(help="角色:稽核、审计、科员、管理员")],
+    workspace: Annotated[Path | None, _WS_OPTION] = None,
+) -> None:
+    """添加或更新用户(密码加盐散列后存入工作区) / add a user; password from prompt or
+    YIBAO_PASSWORD."""
+    from yibao.control.users import PASSWORD_ENV, add_user, canonical_role, read_password
+    from yibao.engine import Workspace
+
+    canonical_role(role)  # refuse an unknown role before asking for a password
+    password = read_password(f"用户 {name} 的新密码: ")
+    if password is None:
+        _fail(f"需要密码:请在终端中运行,或设置环境变量 {PASSWORD_ENV}")
+    with Workspace.open(_user_ws(workspace)) as ws:
+        u = add_user(ws.con, name, role, password)
+    out.print(f"已添加用户 {u.name}(角色:{u.role})")
+
+
+@user_app.command("list")
+def user_list(workspace: Annotated[Path | None, _WS_OPTION] = None) -> None:
+    """列出用户及角色 / list users and roles."""
+    from yibao.control.users import list_users
+    from yibao.engine import Workspace
+
+    with Workspace.open(_user_ws(workspace)) as ws:
+        for u in list_users(ws.con):
+            out.print(f"{u.name}\t{u.role}")
+
+
+@user_app.command("remove")
+def user_remove(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    workspace: Annotated[Path | None, _WS_OPTION] = None,
+) -> None:
+    """删除用户 / remove a user."""
+    from yibao.control.users import remove_user
+    from yibao.engine import Workspace
+
+    with Workspace.open(_user_ws(workspace)) as ws:
+        if not remove_user(ws.con, name):
+            _fail(f"没有用户 {name}")
+    out.print(f"已删除用户 {name}")
 
 
 def main() -> None:  # pragma: no cover

@@ -8,6 +8,7 @@ half-up to the fen, and it happens here and nowhere else (the SQL side uses
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -21,8 +22,27 @@ MONEY_SQL_TYPE = "DECIMAL(18,2)"
 MONEY_DTYPE = "decimal(18,2)"
 
 
+#: The one grammar of a written number (ingest's engine expressions use the same patterns):
+#: digits with an optional sign and decimals, where a comma may appear only as a thousands
+#: separator (``6,441.00``).  ``64,41`` is not a number: stripping its comma would turn
+#: 64.41 into 6,441.
+GROUPED_RE = r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
+PLAIN_NUMBER_RE = r"^-?[0-9]+(\.[0-9]+)?$"
+_GROUPED = re.compile(GROUPED_RE)
+_PLAIN = re.compile(PLAIN_NUMBER_RE)
+
+
 class MoneyError(ValueError):
     """An amount that cannot be taken as exact money."""
+
+
+def number_text(text: str) -> str | None:
+    """Canonical digits of a written number (currency signs and thousands commas removed),
+    ``None`` when it does not follow the grammar above."""
+    t = text.strip().replace("¥", "").replace("￥", "").replace("，", ",").strip()
+    if _GROUPED.match(t):
+        return t.replace(",", "")
+    return t if _PLAIN.match(t) else None
 
 
 def yuan(value: str | int | Decimal) -> Decimal:
@@ -34,11 +54,13 @@ def yuan(value: str | int | Decimal) -> Decimal:
     elif isinstance(value, int):
         d = Decimal(value)
     elif isinstance(value, str):
-        text = value.strip().replace(",", "").replace("，", "")
+        text = number_text(value)
+        if text is None:
+            raise MoneyError(f"不是有效金额: “{value}”(逗号只能用作千位分隔,如 6,441.00)")
         try:
             d = Decimal(text)
-        except InvalidOperation as exc:
-            raise MoneyError(f"不是有效金额: {value!r}") from exc
+        except InvalidOperation as exc:  # pragma: no cover - the grammar admits only decimals
+            raise MoneyError(f"不是有效金额: “{value}”") from exc
     else:
         raise MoneyError(f"不支持的金额类型: {type(value).__name__}")
     if not d.is_finite():

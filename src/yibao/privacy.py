@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from yibao.schema import ALL_TABLES
 from yibao.schema.model import Column
+
+#: Workspaces hold personal data: directories only for their owner, files likewise.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_umask() -> None:
+    """Every file and directory this process creates is its owner's only (0600 / 0700).
+
+    Set once when the CLI starts, so DuckDB's WAL and spill files, reports and logs are
+    covered without each writer remembering to chmod.
+    """
+    os.umask(0o077)
+
+
+def private_files(directory: Path, files: Iterable[Path] = ()) -> None:
+    """Tighten a workspace made by an older version (or another umask) to 0700 / 0600."""
+    try:
+        directory.chmod(PRIVATE_DIR)
+        for f in files:
+            if f.exists():
+                f.chmod(PRIVATE_FILE)
+    except PermissionError:  # a workspace shared read-only with us: leave it as it is
+        pass
+
+
+def private_dir(path: Path) -> Path:
+    """Create (or tighten) an output directory such as ``reports/`` to 0700."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    private_files(path)
+    return path
 
 
 def mask_certno(value: str | None) -> str | None:
@@ -66,8 +100,14 @@ def mask_record(table: str, rec: dict[str, Any]) -> dict[str, Any]:
 
 _MASKS = {"certno": mask_certno, "name": mask_name, "text": mask_text}
 
+#: column_name of a quarantined CSV record the reader could not split into fields: its
+#: text may hold any personal field, so it is masked whole.
+WHOLE_RECORD = "_record"
+
 
 def mask_value(column: str, value: str | None) -> str | None:
+    if column == WHOLE_RECORD:
+        return None if value is None else "***(整行原文已脱敏)"
     kind = personal_columns().get(column)
     if kind == "certno":
         return mask_certno(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -11,8 +12,9 @@ from helpers import CLAIM_HEADER_CN, claim_row, valid_id, write_csv
 YIBAO = [sys.executable, "-m", "yibao"]
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*YIBAO, *args], capture_output=True, text=True, timeout=300)
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full = {**os.environ, **env} if env else None
+    return subprocess.run([*YIBAO, *args], capture_output=True, text=True, timeout=300, env=full)
 
 
 def test_idcheck_prints_one_json_object_per_line():
@@ -61,7 +63,12 @@ def test_quarantine_masks_id_numbers_unless_unmasked(tmp_path):
     assert run("ingest", str(ws), str(f), "--table", "claims").returncode == 1
     masked = run("quarantine", str(ws)).stdout
     assert bad_id not in masked and bad_id[:6] + "****" in masked
-    assert bad_id in run("quarantine", str(ws), "--unmask").stdout
+    # Issue 11 §6: unmasking needs a stored inspector (password for scripts from the env).
+    assert bad_id not in run("quarantine", str(ws), "--unmask").stdout
+    env = {"YIBAO_PASSWORD": "e2e-password"}
+    assert run("user", "add", "li", "--role", "稽核", "-w", str(ws), env=env).returncode == 0
+    shown = run("quarantine", str(ws), "--unmask", "--user", "li", env=env)
+    assert shown.returncode == 0 and bad_id in shown.stdout
 
 
 def test_demo_quick_builds_a_workspace_and_a_report(tmp_path):

@@ -40,6 +40,20 @@ def _staged() -> pa.Table:
         claim_row(903, 结算时间="2021-13-01"),
         claim_row(1),
         claim_row(904, 医疗费总额="7.005"),
+        # Issue 11: the key normaliser, the number grammar, fractional seconds, area codes.
+        claim_row(905, 结算ID="ｓ000001\u3000"),
+        claim_row(
+            906,
+            结算ID="\u200bs000906\xa0",
+            医疗费总额="6,441.00",
+            符合政策范围金额="1",
+            基本医疗保险统筹基金支出="0.00",
+        ),
+        claim_row(907, 医疗费总额="64,41", 符合政策范围金额="1"),
+        claim_row(908, 结算时间="2021-03-04 08:00:00.0"),
+        claim_row(909, 结算时间="2021.3.4 08:00:00.5"),
+        claim_row(910, 证件号码=valid_id(5, area="439999")),
+        claim_row(911, 医疗费总额="NaN"),
     ]
     hm = map_headers(get_table("claims"), CLAIM_HEADER_CN)
     cols = {c: pa.array([str(r[i]) for r in rows], pa.string()) for c, i in hm.columns.items()}
@@ -74,8 +88,11 @@ def _run(engine: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
 def test_validation_and_rounding_agree_on_duckdb_and_pyspark():
     duck = _run("duckdb")
     spark = _run("pyspark")
-    assert duck[0] == spark[0] and len(duck[0]) == 199
-    assert duck[1] == spark[1] and len({e[0][1] for e in duck[1]}) == 6
+    assert duck[0] == spark[0] and len(duck[0]) == 199 + 3
+    assert duck[1] == spark[1] and len({e[0][1] for e in duck[1]}) == 10
+    typed = {dict(r)["setl_id"]: dict(r) for r in duck[0]}
+    assert typed["S000906"]["medfee_sumamt"] == "6441.00"
+    assert typed["S000908"]["setl_time"] == "2021-03-04 08:00:00"
     assert (
         [Decimal(x) for x in duck[2]]
         == [Decimal(x) for x in spark[2]]

@@ -121,14 +121,28 @@ def test_reimport_of_the_same_file_changes_nothing(ws, tmp_path):
     assert [ws.count(t) for t in ("claims", "_loads", "_quarantine")] == snapshot
 
 
-def test_same_keys_from_another_file_are_quarantined_not_doubled(ws, tmp_path):
+def test_overlapping_export_skips_identical_rows_and_quarantines_conflicts(ws, tmp_path):
+    """Issue 11 §6/§7: an overlapping re-export is not "partly quarantined" and its already
+    loaded rows are not stored again in _quarantine; a changed row with a known key is."""
     a = write_csv(tmp_path / "a.csv", CLAIM_HEADER_CN, [claim_row(1), claim_row(2)])
-    b = write_csv(tmp_path / "b.csv", CLAIM_HEADER_CN, [claim_row(2), claim_row(3)])
+    b = write_csv(
+        tmp_path / "b.csv",
+        CLAIM_HEADER_CN,
+        [claim_row(2), claim_row(3), claim_row(1, 医疗费总额="100001.00")],
+    )
     assert _ingest(ws, a).exit_status == 0
     res = _ingest(ws, b)
-    assert (res.exit_status, res.rows_accepted, res.rows_quarantined) == (1, 1, 1)
+    assert (res.exit_status, res.rows_accepted, res.rows_quarantined, res.rows_already) == (
+        1,
+        1,
+        1,
+        1,
+    )
     assert ws.count("claims") == 3
-    assert "已存在于工作区" in ws.con.execute("SELECT reason FROM _quarantine").fetchone()[0]
+    rows = ws.con.execute("SELECT row_no, reason FROM _quarantine").fetchall()
+    assert len(rows) == 1 and rows[0][0] == 4
+    assert "已存在于工作区" in rows[0][1] and "不同" in rows[0][1]
+    assert "1 行此前已导入" in res.message
 
 
 def test_missing_required_column_rejects_the_file(ws, tmp_path):

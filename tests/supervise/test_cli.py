@@ -67,25 +67,52 @@ def test_work_list_has_chinese_headers_and_masks_personal_data(ws_path, monkeypa
     assert "yibao settle" in skipped[-1]
 
 
-def test_unmask_needs_an_inspector_role(ws_path, monkeypatch):
-    monkeypatch.delenv("YIBAO_ROLE", raising=False)
+def _add_user(path, name, role, monkeypatch, password="pass-word-1"):
+    monkeypatch.setenv("YIBAO_PASSWORD", password)
+    res = runner.invoke(app, ["user", "add", name, "--role", role, "--workspace", str(path)])
+    assert res.exit_code == 0, res.output
+
+
+def test_unmask_needs_a_stored_user_whose_role_may_unmask(ws_path, monkeypatch):
+    """Issue 11 §6: the role comes from the user store, not from --role or YIBAO_ROLE; the
+    unmasked list has its own file name and every unmasking is audited."""
+    monkeypatch.delenv("YIBAO_USER", raising=False)
+    monkeypatch.delenv("YIBAO_PASSWORD", raising=False)
     path, certno, twin = ws_path
-    res = runner.invoke(app, ["supervise", str(path), "--year", str(YEAR), "--unmask"])
-    assert res.exit_code == 2 and "稽核" in res.output
+    sup = ["supervise", str(path), "--year", str(YEAR), "--unmask"]
+    res = runner.invoke(app, sup)
+    assert res.exit_code == 2 and "yibao user add" in res.output
     assert not (path / "reports").exists()  # refused before anything ran
-    res = runner.invoke(
-        app, ["supervise", str(path), "--year", str(YEAR), "--unmask", "--role", "科员"]
-    )
-    assert res.exit_code == 2
-    res = runner.invoke(
-        app, ["supervise", str(path), "--year", str(YEAR), "--unmask", "--role", "稽核"]
-    )
-    assert res.exit_code == 0, res.output
-    rows = _sheet(path / "reports" / f"监管筛查工作清单-{YEAR}.xlsx", "工作清单")
-    assert certno in repr(rows) and "王小明" in repr(rows)
+    # The old ways no longer grant anything by themselves.
+    assert runner.invoke(app, [*sup, "--role", "稽核"]).exit_code == 2
     monkeypatch.setenv("YIBAO_ROLE", "inspector")
-    res = runner.invoke(app, ["supervise", str(path), "--year", str(YEAR), "--unmask"])
+    assert runner.invoke(app, sup).exit_code == 2
+    assert not (path / "reports").exists()
+    _add_user(path, "zhang", "科员", monkeypatch)
+    _add_user(path, "li", "稽核", monkeypatch, password="li-secret-9")
+    monkeypatch.setenv("YIBAO_PASSWORD", "pass-word-1")
+    res = runner.invoke(app, [*sup, "--user", "zhang"])
+    assert res.exit_code == 2 and "无权" in res.output  # a 科员 may not unmask
+    monkeypatch.setenv("YIBAO_PASSWORD", "wrong-password")
+    res = runner.invoke(app, [*sup, "--user", "li"])
+    assert res.exit_code == 2 and "密码不正确" in res.output
+    monkeypatch.setenv("YIBAO_PASSWORD", "li-secret-9")
+    assert runner.invoke(app, ["supervise", str(path), "--year", str(YEAR)]).exit_code == 0
+    monkeypatch.setenv("YIBAO_USER", "li")
+    res = runner.invoke(app, sup)
     assert res.exit_code == 0, res.output
+    unmasked = path / "reports" / f"监管筛查工作清单-{YEAR}-未脱敏.xlsx"
+    masked = path / "reports" / f"监管筛查工作清单-{YEAR}.xlsx"
+    assert certno in repr(_sheet(unmasked, "工作清单"))
+    assert certno not in repr(_sheet(masked, "工作清单"))  # not overwritten
+    import duckdb
+
+    con = duckdb.connect(str(path / "workspace.duckdb"), read_only=True)
+    audit = con.execute("SELECT user_name, role, command, output FROM _audit_unmask").fetchall()
+    hashes = con.execute("SELECT password_hash FROM _users").fetchall()
+    con.close()
+    assert audit == [("li", "稽核", "supervise --unmask", str(unmasked))]
+    assert all("li-secret-9" not in h[0] and h[0].startswith("scrypt$") for h in hashes)
 
 
 def test_bad_requests_exit_2(ws_path, tmp_path):
@@ -106,3 +133,33 @@ def test_only_the_chosen_rules_run(ws_path):
     assert res.exit_code == 0, res.output
     rows = _sheet(path / "reports" / f"监管筛查工作清单-{YEAR}.xlsx", "工作清单")
     assert {r[1] for r in rows[1:]} == {"deceased_enrolled"}
+
+
+def test_values_from_exports_are_never_formulas_in_the_work_list(data, make_ws, monkeypatch):
+    """Issue 11 §4: ``=2+5`` as a hospital name is text in 工作清单 and 医院汇总."""
+    monkeypatch.delenv("YIBAO_ROLE", raising=False)
+    data.hospital("H1", fixmedins_name="=2+5")
+    data.hospital("H2", fixmedins_name="@SUM(A1)")
+    data.person("P1")
+    data.stay("S1", "P1", "H1", date(YEAR, 3, 1), date(YEAR, 3, 10))
+    data.stay("S2", "P1", "H2", date(YEAR, 3, 5), date(YEAR, 3, 8), dx="J18.900")
+    ws = make_ws(data)
+    path = ws.path
+    ws.close()
+    res = runner.invoke(app, ["supervise", str(path), "--year", str(YEAR)])
+    assert res.exit_code == 0, res.output
+    xlsx = path / "reports" / f"监管筛查工作清单-{YEAR}.xlsx"
+    wb = load_workbook(xlsx)
+    seen = set()
+    for sheet in ("工作清单", "医院汇总"):
+        for row in wb[sheet].iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet, cell.coordinate, cell.value)
+                if cell.value in ("=2+5", "@SUM(A1)"):
+                    assert cell.quotePrefix
+                    seen.add((sheet, cell.value))
+    assert {s for s, _ in seen} == {"工作清单", "医院汇总"}
+    import zipfile
+
+    with zipfile.ZipFile(xlsx) as z:
+        assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.endswith(".xml"))

@@ -6,6 +6,9 @@ Canonical tables carry a ``_load_id`` so that every row traces back to the file 
 
 from __future__ import annotations
 
+import os
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ import yaml
 
 from yibao.engine.config import load_config
 from yibao.policy.model import PolicyError
+from yibao.privacy import PRIVATE_DIR, private_files
 from yibao.refdata import area_history
 from yibao.schema import SCHEMA_VERSION, TABLES
 from yibao.schema.model import Table
@@ -41,8 +45,11 @@ CREATE TABLE IF NOT EXISTS _loads (
     ignored_headers VARCHAR,
     exit_status INTEGER NOT NULL,
     loaded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    rows_already BIGINT NOT NULL DEFAULT 0,
     UNIQUE (table_name, file_sha256)
 )"""
+#: Seconds a second writer waits for the workspace lock (``YIBAO_LOCK_WAIT`` overrides).
+LOCK_WAIT = 10.0
 QUARANTINE_DDL = """
 CREATE TABLE IF NOT EXISTS _quarantine (
     load_id BIGINT NOT NULL,
@@ -95,6 +102,39 @@ def replace_rows(
     con.execute(f"INSERT INTO {table.name} BY NAME {select_sql}", params or [])
 
 
+def _connect(db: Path, *, read_only: bool, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    """Open the database, waiting up to ``YIBAO_LOCK_WAIT`` seconds for another writer.
+
+    Settings go in DuckDB's ``config`` rather than ``SET`` statements, so a path or a
+    setting from yibao.yaml never becomes SQL text.
+    """
+    wait = float(os.environ.get("YIBAO_LOCK_WAIT", LOCK_WAIT))
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(db), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise WorkspaceError(
+                    f"{db.parent}: 无法打开工作区数据库(文件损坏或无权读取)"
+                ) from None
+            if time.monotonic() >= deadline:
+                pid = re.search(r"PID (\d+)", str(exc))
+                who = f"(进程号 {pid.group(1)})" if pid else ""
+                raise WorkspaceError(
+                    f"工作区 {db.parent} 正被另一个 yibao 进程{who}写入,"
+                    f"等待 {wait:.0f} 秒后仍未释放;请等它结束后再运行"
+                    "(可用环境变量 YIBAO_LOCK_WAIT 设置等待秒数)"
+                ) from None
+            time.sleep(0.2)
+        except duckdb.Error as exc:
+            if "memory_limit" in str(exc) or "memory limit" in str(exc).lower():
+                raise WorkspaceError(
+                    f"{db.parent}: yibao.yaml 中的 memory_limit 无效(应形如 4GB)"
+                ) from None
+            raise
+
+
 def table_ddl(t: Table) -> str:
     cols = ",\n    ".join(f'"{c.name}" {c.sql_type}' for c in t.columns)
     return (
@@ -108,6 +148,7 @@ class Workspace:
     path: Path
     con: duckdb.DuckDBPyConnection
     config: dict[str, Any]
+    read_only: bool = False
 
     @classmethod
     def create(
@@ -119,7 +160,7 @@ class Workspace:
         region: str | None = None,
     ) -> Workspace:
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
         cfg_path = path / CONFIG
         if not cfg_path.exists():
             cfg = {
@@ -148,19 +189,35 @@ class Workspace:
             raise WorkspaceError(f"工作区设置有误: {exc}") from None
         if cfg.get("schema_version", SCHEMA_VERSION) > SCHEMA_VERSION:
             raise WorkspaceError(f"{path}: 工作区版本 {cfg['schema_version']} 比本程序新")
-        con = duckdb.connect(str(path / DB), read_only=read_only)
         # Bounded memory: DuckDB spills to the workspace's tmp/ beyond this limit.
-        con.execute(f"SET memory_limit = '{cfg.get('memory_limit', '4GB')}'")
+        config = {"memory_limit": str(cfg.get("memory_limit", "4GB"))}
         if not read_only:
-            (path / "tmp").mkdir(exist_ok=True)
-            con.execute(f"SET temp_directory = '{path / 'tmp'}'")
-        ws = cls(path=path, con=con, config=cfg)
+            private_files(path, [path / CONFIG, path / DB])
+            (path / "tmp").mkdir(exist_ok=True, mode=PRIVATE_DIR)
+            config["temp_directory"] = str(path / "tmp")
+        con = _connect(path / DB, read_only=read_only, config=config)
+        ws = cls(path=path, con=con, config=cfg, read_only=read_only)
         if not read_only:
+            ws._clear_tmp()  # plaintext a killed import left behind (we hold the lock now)
             ws._ensure()
+            private_files(path, [path / DB])
         return ws
+
+    def _clear_tmp(self) -> None:
+        """Delete yibao's plaintext copies in tmp/ (see ``ingest.readers.TMP_PREFIX``)."""
+        from yibao.ingest.readers import TMP_PREFIX
+
+        d = self.path / "tmp"
+        if d.is_dir():
+            for f in d.glob(f"{TMP_PREFIX}*"):
+                f.unlink(missing_ok=True)
 
     def _ensure(self) -> None:
         self.con.execute(LOADS_DDL)
+        # Workspaces made before rows_already existed get the column (0 for old loads).
+        self.con.execute(
+            "ALTER TABLE _loads ADD COLUMN IF NOT EXISTS rows_already BIGINT DEFAULT 0"
+        )
         self.con.execute(QUARANTINE_DDL)
         for t in TABLES.values():
             self.con.execute(table_ddl(t))
@@ -176,14 +233,17 @@ class Workspace:
     @property
     def tmpdir(self) -> Path:
         d = self.path / "tmp"
-        d.mkdir(exist_ok=True)
+        d.mkdir(exist_ok=True, mode=PRIVATE_DIR)
         return d
 
     def count(self, table: str) -> int:
+        # ``table`` may carry a WHERE clause (callers are code, never user input).
         return self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
     def close(self) -> None:
         self.con.close()
+        if not self.read_only:
+            self._clear_tmp()
 
     def __enter__(self) -> Workspace:
         return self

@@ -21,6 +21,8 @@ from yibao.finance.run import FinanceReport
 from yibao.finance.subsidy import SUBSIDY_NOTE_CODES, rate
 from yibao.money import wan
 from yibao.pipeline.contract import note_text
+from yibao.privacy import private_dir
+from yibao.xlsxsafe import safe_cells
 
 ZERO = Decimal("0.00")
 MONEY_FMT = "#,##0.00"
@@ -40,15 +42,15 @@ def wan_note(what: str, parts: list[Decimal], total: Decimal) -> str | None:
 
 
 def _title(ws: Worksheet, text: str, width: int, unit: str = "单位:元、万元") -> None:
-    ws.append([text])
+    ws.append(safe_cells(ws, [text]))
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws["A1"].font = Font(bold=True, size=14)
     ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append([unit])
+    ws.append(safe_cells(ws, [unit]))
 
 
 def _header(ws: Worksheet, headers: list[str]) -> None:
-    ws.append(headers)
+    ws.append(safe_cells(ws, headers))
     for cell in ws[ws.max_row]:
         cell.font = BOLD
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
@@ -60,7 +62,7 @@ def _header(ws: Worksheet, headers: list[str]) -> None:
 
 
 def _row(ws: Worksheet, values: list, bold: bool = False) -> None:
-    ws.append(values)
+    ws.append(safe_cells(ws, values))
     for cell in ws[ws.max_row]:
         if isinstance(cell.value, Decimal):
             cell.number_format = MONEY_FMT
@@ -74,7 +76,7 @@ def _rate(r: Decimal | None) -> str:
 
 def _notes(ws: Worksheet, notes: list) -> None:
     for n in notes:
-        ws.append([note_text(n)])
+        ws.append(safe_cells(ws, [note_text(n)]))
 
 
 SUBSIDY_HEADERS = [
@@ -232,7 +234,7 @@ def annex_one(rep: FinanceReport, path: Path) -> Path:
                 wan(r["cumulative"]),
             ],
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     wb.save(path)
     return path
 
@@ -410,7 +412,7 @@ def annex_two(rep: FinanceReport, path: Path) -> Path:
                 x.gap_subsidy,
             ],
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     wb.save(path)
     return path
 

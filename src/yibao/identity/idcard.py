@@ -1,7 +1,8 @@
 """GB 11643-1999 resident ID number check for single IDs (CLI, forms, test data).
 
 Pure Python on purpose: it explains *why* an ID fails, in Chinese, for one ID at a time.
-Table-wide checks reuse WEIGHTS and CHECK_CHARS in a set-based implementation elsewhere.
+This is the one Python-side implementation; :mod:`yibao.identity.engine` is the one
+engine-side (Ibis) implementation, and a hypothesis test holds them to the same verdict.
 """
 
 from __future__ import annotations

@@ -15,10 +15,19 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from yibao.engine.sql import sql_ident, sql_literal
 from yibao.engine.workspace import Workspace
 from yibao.ingest.headers import HeaderMap, map_headers
 from yibao.ingest.readers import FileRejected, Staged, stage_file
-from yibao.ingest.validate import ROW, Refs, accepted_rows, check, prepare
+from yibao.ingest.validate import (
+    ALREADY,
+    ROW,
+    Refs,
+    accepted_rows,
+    check,
+    prepare,
+    problem_columns,
+)
 from yibao.schema import get_table
 from yibao.schema.model import Table
 
@@ -43,6 +52,7 @@ class IngestResult:
     rows_total: int = 0
     rows_accepted: int = 0
     rows_quarantined: int = 0
+    rows_already: int = 0  # identical to rows loaded before (overlapping export): skipped
     already_loaded: bool = False
     message: str = ""
     ignored_headers: list[str] = field(default_factory=list)
@@ -158,12 +168,18 @@ def stage_and_check(
         names = "、".join(f"{table.column(c).label}({c})" for c in hm.missing_required)
         raise FileRejected(f"缺少必需的列: {names};表 {table.name} 的列见 docs/schema.md")
     # Rename c0…cN to canonical names in a view so that validation sees the schema's names.
-    sel = ", ".join(f'c{i} AS "{c}"' for c, i in hm.columns.items())
+    sel = ", ".join(f"c{i} AS {sql_ident(c)}" for c, i in hm.columns.items())
     _run(con, f"CREATE TEMP VIEW {stage}_v AS SELECT {sel}, {ROW} FROM {stage}")
     backend = ibis.duckdb.from_connection(con)
     step(f"解析 {staged.rows:,} 行")
     prepared = prepare(backend.table(f"{stage}_v"), table)
     _run(con, f"CREATE TEMP TABLE {stage}_t AS {ibis.to_sql(prepared, dialect='duckdb')}")
+    t = backend.table(f"{stage}_t")
+    if problems := problem_columns(t, table, today):  # over the stored columns: see its doc
+        sql = ibis.to_sql(t.mutate(**problems), dialect="duckdb")
+        _run(con, f"CREATE TEMP TABLE {stage}_tp AS {sql}")
+        con.execute(f"DROP TABLE {stage}_t")
+        con.execute(f"ALTER TABLE {stage}_tp RENAME TO {stage}_t")
     v = check(
         backend.table(f"{stage}_t"),
         table,
@@ -173,6 +189,9 @@ def stage_and_check(
     )
     step("逐项校验")
     _run(con, f"CREATE TEMP TABLE {stage}_err AS {ibis.to_sql(v.errors, dialect='duckdb')}")
+    if staged.rejects:  # records the strict CSV reader refused: quarantined, never lost
+        _run(con, f"INSERT INTO {stage}_err SELECT * FROM {staged.rejects}")
+        con.execute(f"DROP TABLE {staged.rejects}")
     typed = accepted_rows(backend.table(f"{stage}_t"), table, backend.table(f"{stage}_err"))
     return Checked(staged=staged, headers=hm, stage=stage, errors=f"{stage}_err", typed=typed)
 
@@ -195,7 +214,7 @@ def _load(
         step=step,
     )
     staged, hm = checked.staged, checked.headers
-    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    cols = ", ".join(sql_ident(c) for c in table.column_names)
     typed_sql = ibis.to_sql(checked.typed, dialect="duckdb")
     step("写入工作区")
     _run(
@@ -205,25 +224,31 @@ def _load(
     )
     header_of = {c: staged.headers[i] for c, i in hm.columns.items()}
     header_case = " ".join(
-        f"WHEN '{c}' THEN '{h.replace(chr(39), chr(39) * 2)}'" for c, h in header_of.items()
+        f"WHEN {sql_literal(c)} THEN {sql_literal(h)}" for c, h in header_of.items()
     )
-    record = ", ".join(
-        f"'{h.replace(chr(39), chr(39) * 2)}': s.c{i}" for i, h in enumerate(staged.headers)
-    )
+    # Headers are unique (readers refuse duplicates), so the record keeps every column.
+    record = ", ".join(f"{sql_literal(h)}: s.c{i}" for i, h in enumerate(staged.headers))
+    real = f"e.column_name <> {sql_literal(ALREADY)}"
     _run(
         con,
-        f"INSERT INTO _quarantine SELECT {load_id}, '{table.name}', ?, e._row, e.column_name, "
+        f"INSERT INTO _quarantine SELECT {load_id}, ?, ?, e._row, e.column_name, "
         f"CASE e.column_name {header_case} ELSE NULL END, e.value, e.reason, "
-        f"to_json({{{record}}}) FROM {stage}_err e JOIN {stage} s ON s._row = e._row "
+        f"CASE WHEN s._row IS NULL THEN NULL ELSE to_json({{{record}}}) END "
+        f"FROM {stage}_err e LEFT JOIN {stage} s ON s._row = e._row WHERE {real} "
         f"ORDER BY e._row, e.column_name",
-        [path.name],
+        [table.name, path.name],
     )
     total = staged.rows
-    quarantined = con.execute(f"SELECT count(DISTINCT _row) FROM {stage}_err").fetchone()[0]
-    accepted = total - quarantined
+    quarantined, already = con.execute(
+        f"SELECT count(DISTINCT _row) FILTER (WHERE {real.replace('e.', '')}), "
+        f"count(DISTINCT _row) FILTER (WHERE column_name = {sql_literal(ALREADY)} AND _row "
+        f"NOT IN (SELECT _row FROM {stage}_err WHERE {real.replace('e.', '')})) "
+        f"FROM {stage}_err"
+    ).fetchone()
+    accepted = total - quarantined - already
     reasons = con.execute(
-        f"SELECT reason, count(DISTINCT _row) n FROM {stage}_err GROUP BY 1 ORDER BY 2 DESC, 1 "
-        "LIMIT 10"
+        f"SELECT reason, count(DISTINCT _row) n FROM {stage}_err WHERE {real.replace('e.', '')} "
+        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10"
     ).fetchall()
     for suffix in ("_err", "_t", "_v", ""):
         kind = "VIEW" if suffix == "_v" else "TABLE"
@@ -232,7 +257,7 @@ def _load(
     con.execute(
         "INSERT INTO _loads (load_id, table_name, file_name, file_path, file_sha256, file_bytes, "
         "file_format, encoding, rows_total, rows_accepted, rows_quarantined, ignored_headers, "
-        "exit_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "exit_status, rows_already) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id,
             table.name,
@@ -247,11 +272,10 @@ def _load(
             quarantined,
             json.dumps(hm.unknown, ensure_ascii=False),
             status,
+            already,
         ],
     )
-    msg = f"{path.name}: 共 {total} 行,接收 {accepted} 行"
-    if quarantined:
-        msg += f",隔离 {quarantined} 行(原因见 _quarantine 表或 yibao quarantine)"
+    msg = _summary(path.name, total, accepted, quarantined, already)
     return IngestResult(
         str(path),
         table.name,
@@ -260,7 +284,20 @@ def _load(
         rows_total=total,
         rows_accepted=accepted,
         rows_quarantined=quarantined,
+        rows_already=already,
         message=msg,
         ignored_headers=hm.unknown,
         reasons=[(r, n) for r, n in reasons],
     )
+
+
+def _summary(name: str, total: int, accepted: int, quarantined: int, already: int) -> str:
+    """The one-line result; a file of rows all loaded before says so instead of "隔离"."""
+    if total and already == total:
+        return f"{name}: 全部 {total} 行此前均已导入(与工作区中的记录相同),本次未新增任何行"
+    msg = f"{name}: 共 {total} 行,接收 {accepted} 行"
+    if already:
+        msg += f",{already} 行此前已导入(相同记录,跳过)"
+    if quarantined:
+        msg += f",隔离 {quarantined} 行(原因见 _quarantine 表或 yibao quarantine)"
+    return msg

@@ -8,7 +8,9 @@ that the CLI command and ``yibao run`` produce the same outputs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from yibao.pipeline.contract import Note, RunContext, StepFailed, StepResult
 from yibao.pipeline.runs import year_rows
@@ -107,9 +109,18 @@ class SuperviseStep:
     reads = ("persons", "enrolments", "claims", "institutions")
 
     def __init__(
-        self, rules: str | list[str] | None = None, *, unmask: bool = False, role: str | None = None
+        self,
+        rules: str | list[str] | None = None,
+        *,
+        unmask: bool = False,
+        role: str | None = None,
+        before_unmask: Callable[[Any], None] | None = None,
     ) -> None:
+        """``before_unmask`` records the unmasking (audit) before the unmasked list exists."""
+        if unmask and before_unmask is None:
+            raise StepFailed("未脱敏的工作清单须先记录审计(before_unmask)")
         self.rules, self.unmask, self.role = rules, unmask, role
+        self.before_unmask = before_unmask
 
     def run(self, ctx: RunContext) -> StepResult:
         from yibao.supervise.report import write_worklist
@@ -120,6 +131,8 @@ class SuperviseStep:
         outcome = run_supervision(
             ctx.ws, ctx.year, rules=self.rules, engine=ctx.engine, policy_ref=ctx.policy
         )
+        if self.unmask and self.before_unmask is not None:
+            self.before_unmask(outcome)
         path = write_worklist(ctx.ws, outcome, unmask=self.unmask, role=self.role or ctx.role)
         notes = [Note("supervise_warning", w, "warning") for w in outcome.warnings]
         notes += [

@@ -146,6 +146,7 @@ def write_self_table(d: Data, framework: str, path: Path) -> Path | None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+
     res, lines = found
     wb = Workbook()
     ws = wb.active

@@ -110,7 +110,10 @@ PERSONS = Table(
         Column("death_date", "date", "死亡日期", aliases=("dead_date", "死亡时间")),
     ),
     key=("psn_no",),
-    row_rules=(RowRule("birth_before_death", ("brdy", "death_date"), "出生日期晚于死亡日期"),),
+    row_rules=(
+        RowRule("birth_before_death", ("brdy", "death_date"), "出生日期晚于死亡日期"),
+        RowRule("brdy_matches_certno", ("brdy", "certno"), "出生日期与身份证号中的出生日期不一致"),
+    ),
 )
 
 ENROLMENTS = Table(

@@ -7,14 +7,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from yibao.control.users import AccessDenied, record_unmask, require_unmask
 from yibao.engine.workspace import Workspace, WorkspaceError
 from yibao.pipeline.context import build_context
 from yibao.pipeline.runs import run_step
 from yibao.pipeline.steps import SuperviseStep
 from yibao.policy import PolicyError
 from yibao.supervise.params import SuperviseParamError
-from yibao.supervise.report import ROLE_ENV, UNMASK_ROLES, unmask_allowed
-from yibao.supervise.run import SuperviseError
+from yibao.supervise.report import report_path
+from yibao.supervise.run import SuperviseError, SuperviseOutcome
 from yibao.supervise.truth import PRECISION_TARGET, RECALL_TARGET, compare_truth
 
 
@@ -34,17 +35,15 @@ def run_supervise(
     policy: str | None,
     out: Console,
     err: Console,
+    user: str | None = None,
 ) -> int:
-    """Exit 0 done; 1 done but the truth targets were missed; 2 nothing done (bad request)."""
-    allowed, used = unmask_allowed(role)
-    if unmask and not allowed:
-        roles = "、".join(sorted(UNMASK_ROLES))
-        err.print(
-            "[red]错误[/red]: 查看未脱敏的证件号码、姓名和诊断需要稽核或审计角色"
-            f"(当前角色:{used or '无'})。请用 --role 稽核 或设置环境变量 {ROLE_ENV}=inspector;"
-            f"允许的角色:{roles}"
-        )
-        return 2
+    """Exit 0 done; 1 done but the truth targets were missed; 2 nothing done (bad request).
+
+    ``--unmask`` needs a user of the workspace's user store whose role may unmask
+    (:mod:`yibao.control.users`); ``role`` (the old ``--role``/``YIBAO_ROLE``) grants nothing.
+    """
+    if role and not unmask:
+        err.print("[yellow]提示[/yellow]: --role 已停用,角色取自用户库(yibao user add)")
     if engine not in ("duckdb", "pyspark"):
         err.print(f"[red]错误[/red]: 未知的计算引擎 {engine!r};可选 duckdb、pyspark")
         return 2
@@ -55,8 +54,29 @@ def run_supervise(
         return 2
     with ws:
         try:
+            who = require_unmask(ws.con, user) if unmask else None
+        except AccessDenied as exc:
+            err.print(f"[red]错误[/red]: {exc}")
+            if role:
+                err.print("  (--role 和 YIBAO_ROLE 不再授予查看权限:角色须来自用户库)")
+            return 2
+        try:
             with out.status(f"正在筛查 {year} 年度 …", spinner="dots"):
-                step = SuperviseStep(rules, unmask=unmask, role=used)
+                def audit(outcome: SuperviseOutcome) -> None:
+                    """Written before the unmasked work list exists (issue 11: audit first)."""
+                    record_unmask(
+                        ws.con,
+                        who,
+                        "supervise --unmask",
+                        scope=f"supervise_findings year={year}",
+                        rows=sum(r.findings for r in outcome.runs),
+                        output=str(report_path(ws, year, True)),
+                    )
+
+                label = f"{who.name}({who.role})" if who else ""
+                step = SuperviseStep(
+                    rules, unmask=unmask, role=label, before_unmask=audit if who else None
+                )
                 result = run_step(build_context(ws, year, policy=policy, engine=engine), step)
                 outcome, path = result.detail, Path(result.outputs[0])
         except (SuperviseError, SuperviseParamError, PolicyError) as exc:

@@ -15,8 +15,9 @@ import ibis
 import ibis.expr.types as ir
 
 from yibao.engine.workspace import Workspace
+from yibao.identity.engine import certno_problem
 from yibao.ingest.headers import map_headers
-from yibao.ingest.validate import _certno_problem, one_of
+from yibao.ingest.validate import one_of
 from yibao.schema import TABLES
 from yibao.schema.codes import INPATIENT_MED_TYPES
 from yibao.supervise.params import SupervisionParams
@@ -166,7 +167,7 @@ def prepare(ws: Workspace, params: SupervisionParams) -> list[str]:
     # Loaded rows failing the same GB 11643 check as ingest (data loaded by other means, or
     # an area code that never existed), plus the rows ingest quarantined for their ID.
     p = duck.table("persons")
-    problem = _certno_problem(p.certno.upper(), date.today())
+    problem = certno_problem(p.certno.upper(), date.today())
     areas = duck.table("_ref_area_codes")
     loaded_bad = p.filter(problem.notnull()).select(
         psn_no=p.psn_no, certno=p.certno.upper(), table_name=ibis.literal("persons"), reason=problem

@@ -1,12 +1,13 @@
 """The inspectors' work list (xlsx): ranked findings, a per-hospital summary and the rules.
 
-ID numbers, names and diagnoses are masked unless the caller was allowed to unmask
-(:func:`unmask_allowed`); there is no role store yet, so the role is stated explicitly.
+ID numbers, names and diagnoses are masked unless the caller was allowed to unmask (a user
+of the workspace's user store with an unmasking role, :mod:`yibao.control.users`).  Every
+cell goes through :func:`yibao.xlsxsafe.safe_cells`, so no value from an export becomes a
+formula.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -14,14 +15,12 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from yibao.engine.workspace import Workspace
-from yibao.privacy import mask_record
+from yibao.privacy import mask_record, private_dir
 from yibao.schema.tables import HOSP_LEVEL
 from yibao.supervise.rules import RULES
 from yibao.supervise.run import SuperviseOutcome
+from yibao.xlsxsafe import safe_cells
 
-#: Roles that may see unmasked personal data in the work list (稽核 = fund inspector).
-UNMASK_ROLES = frozenset({"inspector", "稽核", "auditor", "审计"})
-ROLE_ENV = "YIBAO_ROLE"
 MAX_ROWS = 1_000_000  # Excel's limit is 1,048,576 rows per sheet
 
 LIST_HEADERS = (
@@ -43,14 +42,10 @@ LIST_HEADERS = (
 )
 
 
-def unmask_allowed(role: str | None) -> tuple[bool, str]:
-    """(allowed, the role used): ``--role`` wins over the environment variable."""
-    used = (role or os.environ.get(ROLE_ENV) or "").strip()
-    return used in UNMASK_ROLES, used
-
-
-def report_path(ws: Workspace, year: int) -> Path:
-    return ws.path / "reports" / f"监管筛查工作清单-{year}.xlsx"
+def report_path(ws: Workspace, year: int, unmask: bool = False) -> Path:
+    """Masked and unmasked lists have different names, so one never overwrites the other."""
+    suffix = "-未脱敏" if unmask else ""
+    return ws.path / "reports" / f"监管筛查工作清单-{year}{suffix}.xlsx"
 
 
 def _header(ws_sheet, labels: list[str]) -> None:  # noqa: ANN001 - openpyxl worksheet
@@ -60,7 +55,7 @@ def _header(ws_sheet, labels: list[str]) -> None:  # noqa: ANN001 - openpyxl wor
         c = WriteOnlyCell(ws_sheet, value=label)
         c.font = bold
         cells.append(c)
-    ws_sheet.append(cells)
+    ws_sheet.append(safe_cells(ws_sheet, cells))
 
 
 def _money(sheet, value):  # noqa: ANN001, ANN202 - openpyxl cell
@@ -74,8 +69,8 @@ def write_worklist(
 ) -> Path:
     """Write ``reports/监管筛查工作清单-YEAR.xlsx`` from the stored findings of the year."""
     year = outcome.year
-    path = report_path(ws, year)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = report_path(ws, year, unmask)
+    private_dir(path.parent)
     wb = Workbook(write_only=True)
     cols = [c for c, _ in LIST_HEADERS]
     sheet = wb.create_sheet("工作清单")
@@ -94,7 +89,7 @@ def write_worklist(
             rec["hosp_lv"] = level.get(rec["hosp_lv"], rec["hosp_lv"])
             rule = RULES.get(rec["rule"])
             cells = [_money(sheet, rec[c]) if c == "amount" else rec[c] for c in cols]
-            sheet.append([*cells, rule.basis if rule else None])
+            sheet.append(safe_cells(sheet, [*cells, rule.basis if rule else None]))
 
     _hospital_sheet(wb, ws, year, level)
     _rules_sheet(wb, outcome, unmask, role)
@@ -124,7 +119,8 @@ def _hospital_sheet(wb: Workbook, ws: Workspace, year: int, level: dict[str, str
         [year],
     ).fetchall()
     for code, name, lv, n, amount, *by_rule in rows:
-        sheet.append([code, name, level.get(lv, lv), n, _money(sheet, amount), *by_rule])
+        row = [code, name, level.get(lv, lv), n, _money(sheet, amount), *by_rule]
+        sheet.append(safe_cells(sheet, row))
 
 
 def _rules_sheet(wb: Workbook, outcome: SuperviseOutcome, unmask: bool, role: str) -> None:
@@ -149,18 +145,21 @@ def _rules_sheet(wb: Workbook, outcome: SuperviseOutcome, unmask: bool, role: st
         r = run.rule
         params = ";".join(f"{p}={shown[p]}" for p in r.params)
         sheet.append(
-            [
-                r.code,
-                r.name,
-                r.basis,
-                r.finds,
-                r.amount_means,
-                params,
-                None if run.skipped else run.findings,
-                None if run.skipped else _money(sheet, run.amount),
-                round(run.seconds, 2),
-                run.skipped or "",
-            ]
+            safe_cells(
+                sheet,
+                [
+                    r.code,
+                    r.name,
+                    r.basis,
+                    r.finds,
+                    r.amount_means,
+                    params,
+                    None if run.skipped else run.findings,
+                    None if run.skipped else _money(sheet, run.amount),
+                    round(run.seconds, 2),
+                    run.skipped or "",
+                ],
+            )
         )
     sheet.append([])
     note = (
@@ -168,5 +167,9 @@ def _rules_sheet(wb: Workbook, outcome: SuperviseOutcome, unmask: bool, role: st
         if unmask
         else "证件号码、姓名、诊断已脱敏;需查看原值请以稽核角色运行 --unmask"
     )
-    sheet.append(["说明", f"{outcome.year} 年度;计算引擎 {outcome.engine};{note}"])
-    sheet.append(["说明", "线索是筛查结果,须经现场核查确认;条文引用请以官方文本为准。"])
+    sheet.append(
+        safe_cells(sheet, ["说明", f"{outcome.year} 年度;计算引擎 {outcome.engine};{note}"])
+    )
+    sheet.append(
+        safe_cells(sheet, ["说明", "线索是筛查结果,须经现场核查确认;条文引用请以官方文本为准。"])
+    )

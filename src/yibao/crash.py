@@ -1,0 +1,76 @@
+"""Exit codes a script can trust: 3 means "yibao itself failed", never "rows quarantined".
+
+Every command runs inside :class:`SafeGroup`.  An unexpected exception is written with its
+traceback to a private log file (0600, under ``YIBAO_LOG_DIR`` or ``~/.local/state/yibao``)
+and the user gets one Chinese sentence with the log's path, and exit status 3.  Known
+refusals (a workspace that is busy or missing, an unmasking that is not allowed) are exit 2
+with their own message.  Every file the command creates is private (see
+:func:`yibao.privacy.private_umask`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from yibao.privacy import PRIVATE_DIR, private_umask
+
+EXIT_CRASH = 3
+LOG_ENV = "YIBAO_LOG_DIR"
+
+
+def log_dir() -> Path:
+    env = os.environ.get(LOG_ENV)
+    base = Path(env) if env else Path.home() / ".local" / "state" / "yibao"
+    base.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    return base
+
+
+def write_crash_log(exc: BaseException, argv: list[str]) -> Path:
+    """The traceback, the command line and the time, in a new private file."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = log_dir() / f"yibao-error-{stamp}-{os.getpid()}.log"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"time: {datetime.now().isoformat()}\nargv: {argv!r}\n\n")
+        fh.write("".join(traceback.format_exception(exc)))
+    return path
+
+
+#: Exceptions that are the CLI framework's own way to stop (exit codes, usage errors, ^C).
+_PASS = (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt)
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+class SafeGroup(TyperGroup):
+    """The command group of ``yibao``: private files, refusals as exit 2, crashes as exit 3."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # noqa: ANN401 - click's signature
+        from yibao.control.users import AccessDenied
+        from yibao.engine.workspace import WorkspaceError
+
+        private_umask()
+        try:
+            return super().invoke(ctx)
+        except _PASS:
+            raise
+        except (WorkspaceError, AccessDenied) as exc:
+            _say(f"错误: {exc}")
+            raise typer.Exit(2) from None
+        except Exception as exc:  # noqa: BLE001 - this is the last line of defence
+            try:
+                where = f"详细信息已写入 {write_crash_log(exc, sys.argv)}"
+            except OSError:
+                where = "且无法写入日志文件"
+            _say(f"yibao 内部错误,本次操作未完成,{where},请将该文件交给维护人员。")
+            raise typer.Exit(EXIT_CRASH) from None
