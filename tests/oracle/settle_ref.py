@@ -108,9 +108,7 @@ class Rules:
 
 def ci_f(c: Decimal, rules: Rules, poor: bool) -> Decimal:
     """F(c), rounded to the fen: the part of the scale above the deductible (DOMAIN §3)."""
-    ded = rules.get(
-        "critical_illness.poor_deductible" if poor else "critical_illness.deductible"
-    )
+    ded = rules.get("critical_illness.poor_deductible" if poor else "critical_illness.deductible")
     bump = rules.get("critical_illness.poor_rate_increase") if poor else ZERO
     bands = rules.get("critical_illness.scale").brackets
     total = ZERO
@@ -168,6 +166,7 @@ def _cap_fen(cap: Decimal | None) -> int:
 
 def settle_reference(claims: list[dict], policy: Policy) -> dict[str, dict[str, Any]]:
     """Settle ``claims`` one at a time; {setl_id: output row}."""
+
     def when(c: dict) -> datetime:
         return c["setl_time"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from oracle.settle_ref import settle_reference
 from oracle.strategies import POLICIES, claim_sets, to_table
-
 from yibao.settle.run import _run_chain
 
 BOUNDED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
