@@ -202,7 +202,7 @@ def settle_reference(claims: list[dict], policy: Policy) -> dict[str, dict[str, 
         if kind == "R" or c["med_type"] not in rules.codes("medical_assistance.med_types"):
             rate = ZERO
         maf_base = inscp - hifp - hifmi if rate > 0 else ZERO
-        maf_raw = half_up(maf_base * rate)
+        maf_raw = half_up(max(maf_base, ZERO) * rate)
         m_before = maf_cum[py]
         maf_cum[py] = m_after = m_before + maf_raw
         limit = rules.get("medical_assistance.annual_limit")
