@@ -1,4 +1,5 @@
-"""Properties: levels add up to insured × subsidy; the balance telescopes across years."""
+"""Finance properties: dues against the seed's shares, contributions against the preset's figures,
+the balance across years, stated openings that disagree reported."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def test_levels_add_up_to_insured_times_subsidy(insured):
         for region, n in insured.items():
             mine = [r for r in rows if r.region_code == region]
             assert [r.level for r in mine] == ["中央", "省级", "市级", "县级"]
+            # (the county is the remainder, so the sum holds by construction; level by level,
+            # test_each_level_due_is_insured_times_the_seed_share checks the seed shares)
             assert sum(r.due for r in mine) == round_fen(fp.subsidy_per_person * n)
             assert all(r.due >= 0 for r in mine)
             assert all(r.due == r.due.quantize(D("0.01")) for r in mine)
@@ -68,9 +71,13 @@ def test_contribution_parts_add_up(cats):
         for c, n in cats
     ]
     out, _ = contributions(rows, YIYANG)
+    # The preset's figures: 特困 fully paid (220), 低保 and 返贫致贫 110 each, others nothing.
+    assisted = {"特困人员": 220, "低保对象": 110, "返贫致贫人口": 110}
+    assert len(out) == len(cats)
     for r in out:
-        assert r.due_subsidy + r.due_person == r.due == 220 * r.insured
-        assert 0 <= r.due_subsidy <= r.due
+        assert r.due == 220 * r.insured
+        assert r.due_subsidy == assisted.get(r.category, 0) * r.insured
+        assert r.due_person == (220 - assisted.get(r.category, 0)) * r.insured
 
 
 CATEGORIES = {
@@ -165,3 +172,70 @@ def test_balance_equation_on_generated_ledger(yiyang_ws, tmp_path):
     expected = D("1000") + D("500") + D("7112.34") - D("3888.30") + signed
     assert rep.book.closing == expected
     assert rep.book.balances[-1].gap == 0
+
+
+# --- issue 19: properties the code does not build in ------------------------------------------
+
+#: Seed 000's per-person shares of 520 元 (元/人, DOMAIN §2): central, province, city, county.
+#: All are whole fen, so each level's due is exactly insured × share, with no rounding at all.
+SEED000_SHARES = {
+    "430902": ("312", "104", "62.4", "41.6"),
+    "430903": ("312", "104", "62.4", "41.6"),
+    "430922": ("312", "145.6", "0", "62.4"),
+    "430981": ("416", "72.8", "0", "31.2"),
+    "430921": ("416", "72.8", "0", "31.2"),
+    "430923": ("416", "83.2", "0", "20.8"),
+}
+
+
+@given(st.dictionaries(st.sampled_from(sorted(SEED000_SHARES)), st.integers(0, 5_000_000)))
+@settings(max_examples=100, deadline=None)
+def test_each_level_due_is_insured_times_the_seed_share(insured):
+    """The county level is computed as the remainder; here it must equal insured × its share."""
+    rows, _ = subsidy_due(insured, YIYANG)
+    got = {(r.region_code, r.level): r.due for r in rows}
+    assert len(got) == 4 * len(insured)
+    for code, n in insured.items():
+        levels = ("中央", "省级", "市级", "县级")
+        for level, share in zip(levels, SEED000_SHARES[code], strict=True):
+            assert got[(code, level)] == D(share) * n, (code, level, n)
+
+
+@st.composite
+def ledgers_with_stated_openings(draw):
+    """A ledger over 2–4 years whose later years state an opening balance: right or off."""
+    first = 2019
+    years = draw(st.integers(2, 4))
+    opening = draw(amounts)
+    rows = [{"year": first, "fund": "居民医保", "line": "opening", "amount": opening,
+             "category": "期初余额"}]  # fmt: skip
+    closing = opening  # worked out here entry by entry, independently of the book
+    stated: dict[int, tuple[Decimal, Decimal]] = {}
+    for y in range(first, first + years):
+        if y > first and draw(st.booleans()):
+            off = draw(st.sampled_from([D(0), D(0), D("0.01"), D("-0.01"), D("1000.00")]))
+            rows.append({"year": y, "fund": "居民医保", "line": "opening",
+                         "amount": closing + off, "category": "上年结余"})  # fmt: skip
+            stated[y] = (closing + off, closing)
+        for _ in range(draw(st.integers(0, 6))):
+            direction = draw(st.sampled_from(["收入", "支出"]))
+            cat = draw(st.sampled_from(CATEGORIES[direction][:4]))
+            amt = draw(amounts)
+            rows.append({"year": y, "fund": "居民医保", "line": classify_text(direction, cat),
+                         "amount": amt, "category": cat})  # fmt: skip
+            closing += amt if direction == "收入" else -amt
+    return first + years - 1, rows, stated, closing
+
+
+@given(ledgers_with_stated_openings())
+@settings(max_examples=150, deadline=None)
+def test_stated_openings_that_disagree_are_reported_to_the_fen(case):
+    last, rows, stated, closing = case
+    book = fund_book(rows, {}, last)
+    assert book.closing == closing  # later stated openings never change the roll-forward
+    for y, (said, prev_closing) in stated.items():
+        said2, prev2 = said.quantize(D("0.01")), prev_closing.quantize(D("0.01"))
+        note = f"{y} 年账载期初余额 {said2} 元与上年末结余 {prev2} 元不符"
+        assert (note in book.notes) == (said != prev_closing), (y, book.notes)
+    wrong = sum(1 for said, prev in stated.values() if said != prev)
+    assert sum("账载期初余额" in n for n in book.notes) == wrong
