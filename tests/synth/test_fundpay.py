@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,3 +54,15 @@ def test_payments_are_appended_as_exact_decimals_in_row_order():
     assert fen_of(out.column("hifp_pay")).tolist() == [5000, 35000, 0]
     assert fen_of(out.column("psn_part_amt")).tolist() == [45000, 35000, 1]
     assert out.schema.field("hifp_pay").type.scale == 2
+
+
+def test_a_claim_without_a_rule_or_an_inpatient_level_is_refused_not_paid_zero():
+    base = {
+        "setl_id": "X1", "psn_no": "P1", "insutype": "390", "med_type": "21", "hi_setl_lv": None,
+        "offsite_flag": "0", "psn_idet_type": "普通人员", "setl_time": datetime(2021, 3, 1),
+        "medfee_sumamt": Decimal("10.00"), "inscp_scp_amt": Decimal("10.00"),
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="X1.*结算等级"):
+        pay_fen(to_table([base]), POLICIES["demo-county"])
+    with pytest.raises(ValueError, match="X1"):
+        pay_fen(to_table([base | {"med_type": "99"}]), POLICIES["demo-county"])

@@ -152,6 +152,10 @@ def _fill(c: _Columns, claims: pa.Table, rows: np.ndarray, p: Period, n_bands: i
     ded = np.zeros(len(rows), dtype=np.int64)
     ratio = np.zeros(len(rows), dtype=np.int64)
     ratio[retiree] = _ppm(g("retired_cadre.ratio"))
+    no_level = inp & ~_in(lv, list(LEVELS))
+    if no_level.any():
+        sid = sub.column("setl_id")[int(np.flatnonzero(no_level)[0])].as_py()
+        raise ValueError(f"结算单 {sid}: 住院结算缺少医保结算等级")
     for level in LEVELS:
         at = inp & _in(lv, [level])
         ded[at] = _fen(g("basic.inpatient.deductible")[level])
