@@ -3,6 +3,7 @@ the balance across years, stated openings that disagree reported."""
 
 from __future__ import annotations
 
+import datetime
 import random
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from yibao.finance.accounts import EXPENSE, INCOME, classify_text, fund_book
 from yibao.finance.contrib import contributions
 from yibao.finance.params import finance_params
-from yibao.finance.subsidy import subsidy_due
+from yibao.finance.subsidy import compare_receipts, rate, subsidy_due
 from yibao.money import round_fen
 from yibao.policy import load_policy
 
@@ -239,3 +240,67 @@ def test_stated_openings_that_disagree_are_reported_to_the_fen(case):
         assert (note in book.notes) == (said != prev_closing), (y, book.notes)
     wrong = sum(1 for said, prev in stated.values() if said != prev)
     assert sum("账载期初余额" in n for n in book.notes) == wrong
+
+
+def _receipt(region, level, amount, quarter=1, settlement="0", negative=0):
+    return {"region_code": region, "budget_level": level, "amount": D(amount),
+            "settlement": settlement, "negative": negative, "arrival_year": 2019,
+            "quarter": quarter}  # fmt: skip
+
+
+def test_arrival_worked_by_hand():
+    """资阳区 1,000 insured and 南县 10 (seed 000 shares); figures worked out by hand."""
+    due_rows, _ = subsidy_due({"430902": 1000, "430921": 10}, YIYANG)
+    receipts = [
+        _receipt("430902", "中央", "200000.00", 1),
+        _receipt("430902", "中央", "112000.00", 3),
+        _receipt("430902", "省级", "100000.00", 2),
+        _receipt("430902", "省级", "-5000.00", 2, settlement="1"),  # 上年清算: apart
+        _receipt("430902", "市级", "70000.00", 4),
+        _receipt("430921", "中央", "-100.00", 1, negative=1),  # unflagged: counted, noted
+        _receipt("440000", "省级", "50.00", 2),  # no insured there
+    ]
+    arrivals, quarters, notes = compare_receipts(due_rows, receipts)
+    got = {(a.region_code, a.level): a for a in arrivals}
+    assert list(got)[:4] == [("430902", lv) for lv in ("中央", "省级", "市级", "县级")]
+    a = got[("430902", "中央")]
+    assert (a.insured, a.due, a.received, a.rate, a.shortfall, a.status) == (
+        1000, D("312000.00"), D("312000.00"), D("1.0000"), D("0.00"), "足额")  # fmt: skip
+    a = got[("430902", "省级")]
+    assert (a.received, a.settlement, a.received_net, a.rate, a.shortfall, a.status) == (
+        D("100000.00"), D("-5000.00"), D("95000.00"), D("0.9615"), D("4000.00"), "短缺",
+    )  # fmt: skip
+    a = got[("430902", "市级")]
+    assert (a.rate, a.shortfall, a.status) == (D("1.1218"), D("-7600.00"), "超拨")
+    a = got[("430902", "县级")]
+    assert (a.due, a.received, a.rate, a.status) == (D("41600.00"), D(0), D("0.0000"), "短缺")
+    assert got[("430921", "市级")].status == "无应拨" and got[("430921", "市级")].rate is None
+    assert got[("430921", "中央")].received == D("-100.00")
+    a = got[("440000", "省级")]
+    assert (a.insured, a.due, a.rate, a.status) == (0, D(0), None, "超拨")
+    assert "有 1 笔负数到账未标为上年清算,已计入当年到位,请核实" in notes
+    assert "440000 省级:有到账但无参保人数,应补助按 0 计" in notes
+    q = [(r["level"], r["quarter"], r["received"], r["cumulative"], r["due"], r["cumulative_rate"])
+         for r in quarters]  # fmt: skip
+    assert q == [
+        ("中央", "2019年第1季度", D("199900.00"), D("199900.00"), D("316160.00"), D("0.6323")),
+        ("中央", "2019年第3季度", D("112000.00"), D("311900.00"), D("316160.00"), D("0.9865")),
+        ("省级", "2019年第2季度", D("100050.00"), D("100050.00"), D("104728.00"), D("0.9553")),
+        ("市级", "2019年第4季度", D("70000.00"), D("70000.00"), D("62400.00"), D("1.1218")),
+    ]
+
+
+def test_rates_round_half_up_at_four_places_and_a_county_at_zero_is_not_negative():
+    assert rate(D(1), D(32)) == D("0.0313")  # 0.03125: half-up, not half-even
+    assert rate(D(3), D(32)) == D("0.0938")  # 0.09375
+    assert rate(D(5), D(0)) is None
+    rows, notes = subsidy_due({"430902": 0}, YIYANG)
+    assert [r.due for r in rows] == [D(0)] * 4 and not [n for n in notes if "为负" in n]
+    classes = load_policy("yiyang-2019").value(
+        "financing.subsidy_sharing.county_class", datetime.date(2019, 1, 1)
+    )
+    rows, _ = subsidy_due({"430902": 7, "430923": 3}, YIYANG)
+    assert {(r.region_code, r.county_class, r.insured) for r in rows} == {
+        ("430902", classes["430902"], 7),
+        ("430923", classes["430923"], 3),
+    }
