@@ -52,3 +52,20 @@ def test_engine_rounding_matches_python(values):
     t = ibis.memtable({"a": values}, schema={"a": "decimal(18,4)"})
     got = ibis.duckdb.connect().execute(t.select(r=round_fen_expr(t.a)))["r"].tolist()
     assert [Decimal(str(g)) for g in got] == [round_fen(v) for v in values]
+
+
+def test_money_errors_say_what_was_wrong_and_full_width_commas_are_read():
+    """Messages are what a user reads (mutation testing found them unchecked)."""
+    import pytest
+
+    from yibao.money import MoneyError, yuan
+
+    assert yuan("1，234.50") == yuan("1234.50")  # full-width comma, as Chinese exports write it
+    with pytest.raises(MoneyError, match="浮点数.*0.1"):
+        yuan(0.1)  # type: ignore[arg-type]
+    with pytest.raises(MoneyError, match="不是有效金额.*'12元'"):
+        yuan("12元")
+    with pytest.raises(MoneyError, match="不支持的金额类型: list"):
+        yuan([1])  # type: ignore[arg-type]
+    with pytest.raises(MoneyError, match="有限数.*Infinity"):
+        yuan("Infinity")

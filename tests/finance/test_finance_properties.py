@@ -304,3 +304,58 @@ def test_rates_round_half_up_at_four_places_and_a_county_at_zero_is_not_negative
         ("430902", classes["430902"], 7),
         ("430923", classes["430923"], 3),
     }
+
+
+CHANGED_SHARES = """
+preset: yiyang-changed
+label: 益阳(测试:市级人头负担过高、定额补助已知)
+extends: yiyang-2019
+parameters:
+  financing:
+    subsidy_sharing:
+      city_amount_per_person:
+        description: 测试
+        type: table
+        item_type: amount
+        unit: 元/人/年
+        reference: 测试
+        values:
+          2019-01-01: {"430902": 300}
+      city_fixed_amount:
+        description: 测试
+        type: table
+        item_type: amount
+        unit: 元/年
+        reference: 测试
+        values:
+          2019-01-01: {"430922": 50000}
+"""
+
+
+def test_a_negative_county_share_is_noted_and_a_known_lump_sum_is_used(tmp_path):
+    pol = tmp_path / "changed.yaml"
+    pol.write_text(CHANGED_SHARES, encoding="utf-8")
+    fp = finance_params(load_policy(pol), 2019)
+    rows, notes = subsidy_due({"430902": 10, "430922": 1000}, fp)
+    got = {(r.region_code, r.level): r for r in rows}
+    # 资阳区: 520 − 312 − 104 − 300 = −196 元/人 for the county
+    assert got[("430902", "县级")].due == D("-1960.00")
+    assert any(n.startswith("430902:县级应补助为负(-1960.00 元)") for n in notes), notes
+    # 桃江县: the city pays 50,000 as a lump sum; the county the rest, with no per-person share
+    city = got[("430922", "市级")]
+    assert (city.due, city.per_person) == (D("50000.00"), None)
+    assert got[("430922", "县级")].due == D(520_000 - 312_000 - 145_600 - 50_000)
+    assert got[("430922", "县级")].per_person is None
+
+
+def test_settlements_of_one_key_add_up_and_an_unknown_level_sorts_last():
+    due_rows, _ = subsidy_due({"430902": 10}, YIYANG)
+    receipts = [
+        _receipt("430902", "中央", "-30.00", 1, settlement="1"),
+        _receipt("430902", "中央", "-20.00", 2, settlement="1"),
+        _receipt("430902", "乡级", "10.00", 2),
+    ]
+    arrivals, _, _ = compare_receipts(due_rows, receipts)
+    by = {(a.region_code, a.level): a for a in arrivals}
+    assert by[("430902", "中央")].settlement == D("-50.00")
+    assert [a.level for a in arrivals] == ["中央", "省级", "市级", "县级", "乡级"]
