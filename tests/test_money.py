@@ -94,3 +94,20 @@ def test_money_has_one_door():
         if pattern.search(line)
     ]
     assert not offenders, "\n".join(offenders)
+
+
+def test_money_errors_say_what_was_wrong_and_full_width_commas_are_read():
+    """Messages are what a user reads (mutation testing found them unchecked)."""
+    import pytest
+
+    from yibao.money import MoneyError, yuan
+
+    assert yuan("1，234.50") == yuan("1234.50")  # full-width comma, as Chinese exports write it
+    with pytest.raises(MoneyError, match="浮点数.*0.1"):
+        yuan(0.1)  # type: ignore[arg-type]
+    with pytest.raises(MoneyError, match="不是有效金额.*12元"):
+        yuan("12元")
+    with pytest.raises(MoneyError, match="不支持的金额类型: list"):
+        yuan([1])  # type: ignore[arg-type]
+    with pytest.raises(MoneyError, match="不是有效金额.*Infinity"):
+        yuan("Infinity")

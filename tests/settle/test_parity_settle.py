@@ -15,10 +15,12 @@ def test_duckdb_and_pyspark_agree_to_the_fen():
     duck = by_id(_run_chain(claims, POLICY, "duckdb"))
     spark = by_id(_run_chain(claims, POLICY, "pyspark"))
     assert duck.keys() == spark.keys() and len(duck) == 400
+    assert len(next(iter(duck.values()))) == 24  # every output column, trace included
     for sid, d in duck.items():
         s = spark[sid]
-        for f in ("hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt", "ci_cum_fen", "maf_cum_fen"):
-            assert d[f] == s[f], (sid, f, d[f], s[f])
+        assert d.keys() == s.keys()
+        diff = {f: (d[f], s[f]) for f in d if d[f] != s[f]}
+        assert not diff, (sid, diff)
 
 
 def test_workspace_settlement_is_the_same_on_both_engines(tmp_path):
@@ -43,11 +45,12 @@ def test_workspace_settlement_is_the_same_on_both_engines(tmp_path):
         assert res.exit_code == 0, res.output
         with Workspace.open(ws) as w:
             results[engine] = (
+                # every stored column but the time of the run
                 w.con.execute(
-                    "SELECT setl_id, hifp_pay, hifmi_pay, maf_pay, psn_part_amt "
-                    "FROM settlements ORDER BY 1"
+                    "SELECT * EXCLUDE (settled_at) FROM settlements ORDER BY setl_id"
                 ).fetchall(),
                 w.con.execute("SELECT * FROM settle_discrepancies ORDER BY 1").fetchall(),
+                w.con.execute("SELECT * FROM settle_discrepancy_summary ORDER BY ALL").fetchall(),
             )
     assert results["duckdb"] == results["pyspark"]
     assert len(results["duckdb"][0]) == 80 and len(results["duckdb"][1]) == 1

@@ -110,11 +110,14 @@ def test_parts_add_up_and_critical_illness_telescopes(case):
         base = sum((Decimal(r["ci_base_fen"]) / 100 for r in rows), Decimal(0))
         poor = rows[0]["poor"]
         assert sum((r["hifmi_pay"] for r in rows), Decimal(0)) == f_total(base, poor)
-        assert sum((r["maf_pay"] for r in rows), Decimal(0)) <= Decimal(60000)
-        basic = [r for r in rows if r["kind"] in ("I", "C")]
-        assert sum((r["hifp_pay"] for r in basic), Decimal(0)) <= Decimal(150000)
-        general = [r for r in rows if r["kind"] == "G"]
-        assert sum((r["hifp_pay"] for r in general), Decimal(0)) <= Decimal(400)
+        # Two-sided: a year's payments are the capped sum of the per-claim amounts, not just
+        # under the cap (lowering a cap must fail here).
+        maf_raw = sum((Decimal(r["maf_raw_fen"]) / 100 for r in rows), Decimal(0))
+        assert sum((r["maf_pay"] for r in rows), Decimal(0)) == min(maf_raw, Decimal(60000))
+        for kinds, cap in ((("I", "C"), Decimal(150000)), (("G",), Decimal(400))):
+            pool = [r for r in rows if r["kind"] in kinds]
+            raw = sum((Decimal(r["basic_raw_fen"]) / 100 for r in pool), Decimal(0))
+            assert sum((r["hifp_pay"] for r in pool), Decimal(0)) == min(raw, cap)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

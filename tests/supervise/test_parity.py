@@ -26,9 +26,13 @@ def test_every_rule_agrees_on_duckdb_and_pyspark(data, scenario, make_ws):
     for engine in ("duckdb", "pyspark"):
         out = run_supervision(ws, YEAR, engine=engine)
         assert not [r for r in out.runs if r.skipped]
-        results[engine] = ws.con.execute(
-            "SELECT rank, rule, key, setl_id, psn_no, certno, fixmedins_code, dise_codg, amount, "
-            "score, evidence FROM supervise_findings ORDER BY rank"
-        ).fetchall()
-    assert results["duckdb"] == results["pyspark"]
-    assert len({r[1] for r in results["duckdb"]}) >= 11
+        results[engine] = (
+            ws.con.execute(
+                "SELECT * EXCLUDE (engine, run_at) FROM supervise_findings ORDER BY rank"
+            ).fetchall(),
+            ws.con.execute("SELECT * FROM supervise_hospital_summary ORDER BY ALL").fetchall(),
+        )
+    duck, spark = results["duckdb"], results["pyspark"]
+    assert duck[0] == spark[0]
+    assert duck[1] == spark[1] and duck[1]  # the hospital summary too
+    assert len({r[1] for r in duck[0]}) >= 11

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from yibao.cli import app
 from yibao.engine import Workspace
 from yibao.supervise.truth import PRECISION_TARGET, RECALL_TARGET, compare_truth
 
-pytest.importorskip("yibao.synth")
 TABLES = ("regions", "persons", "enrolments", "institutions", "claims")
 
 

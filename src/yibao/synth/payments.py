@@ -1,24 +1,21 @@
-"""Recorded fund payments of generated claims, computed by the settlement chain itself.
+"""Recorded fund payments of generated claims, and the planted payment mismatches.
 
-The bureau's system computed the payments under its policy; here the same policy file and
-yibao's own chain (on an in-memory DuckDB) stand in for that system.  That the chain is right
-is checked elsewhere, independently (examples/make_sample.py's plain-Python payments,
-tests/settle); the generator only has to be consistent with it.  A person's claims are always
-in one chunk, so settling chunk by chunk gives the same result as settling the whole year.
+The bureau's system computed the payments under its policy.  Here an independent numpy
+settlement (``fundpay``, written from DOMAIN.md and the policy, not from yibao's chain)
+stands in for that system, so that "settling reproduces the recorded payments except the
+planted ones" compares the chain with another computation, not with itself.  A person's
+claims are always in one chunk, so paying chunk by chunk gives the same result as paying the
+whole year.
 """
 
 from __future__ import annotations
 
-import ibis
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from yibao.policy.loader import Policy
-from yibao.settle.chain import settle_chain
-from yibao.settle.params import build_periods, chain_periods
-from yibao.settle.run import CLAIM_COLUMNS
 
+from .fundpay import with_payments
 from .vec import fen_of, money, yuan_str
 
 FUND_COLUMNS = ("hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt")
@@ -26,28 +23,14 @@ FUND_COLUMNS = ("hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt")
 
 class Payer:
     def __init__(self, policy: Policy) -> None:
-        self.spec, periods = build_periods(policy)
-        self.starts = periods.column("p_start").to_pylist()
-        self.periods = chain_periods(periods)
-        self.con = ibis.duckdb.connect()
-        self.con.raw_sql("SET threads = 2")
+        self.policy = policy
 
     def pay(self, claims: pa.Table) -> pa.Table:
         """``claims`` with the four payment columns appended, in the same row order."""
-        t = self.con.create_table(
-            "synth_claims", claims.select(list(CLAIM_COLUMNS)), overwrite=True
-        )
-        out = self.con.to_pyarrow(
-            settle_chain(t, self.periods, self.starts, self.spec, trace=False)
-        )
-        pos = pc.index_in(claims.column("setl_id"), value_set=out.column("setl_id"))
-        paid = out.take(pos)
-        for col in FUND_COLUMNS:
-            claims = claims.append_column(col, paid.column(col).cast(pa.decimal128(18, 2)))
-        return claims
+        return with_payments(claims, self.policy)
 
     def close(self) -> None:
-        self.con.disconnect()
+        """Nothing to release (kept for the generator's try/finally)."""
 
 
 def plant_mismatches(
