@@ -73,7 +73,8 @@ def draft(
     if isinstance(actual, str):
         cause = f"实际为“{actual}”,未达到“{line.target.text}”"
     else:
-        cause = f"实际 {fmt(actual, ind.unit)},目标 {line.target.text}{gap_text(line, actual)}"
+        goal = fmt(line.target.text, ind.unit)
+        cause = f"实际 {fmt(actual, ind.unit)},目标 {goal}{gap_text(line, actual)}"
     if quote:
         cause += f"(依据:{quote})"
     parts = [cause]
@@ -155,7 +156,7 @@ def _hospitals(con: Any, year: int, line: Line, names: dict[str, str]) -> list[s
 def _budget(con: Any, year: int, line: Line, names: dict[str, str]) -> list[str]:
     rows = con.execute(
         "SELECT region_code, project, sum(budget_total) AS b, coalesce(sum(actual), 0) AS a FROM finance_budget "
-        "WHERE year = ? GROUP BY 1, 2 HAVING sum(budget_total) > 0 ORDER BY sum(budget_total) - coalesce(sum(actual), 0) DESC LIMIT 3",
+        "WHERE year = ? GROUP BY 1, 2 HAVING sum(budget_total) > 0 ORDER BY sum(budget_total) - coalesce(sum(actual), 0) DESC, 1, 2 LIMIT 3",
         [year],
     ).fetchall()
     words = [

@@ -50,6 +50,7 @@ class ScoredLine:
     evidence: str = ""
     status: str = ""
     met: bool = True
+    original: str = ""  # the source's own text when it could not be read
 
     def as_json(self) -> dict[str, Any]:
         ind = self.line.indicator if self.line else None
@@ -69,6 +70,7 @@ class ScoredLine:
             "deviation": self.deviation or None,
             "remedy": self.remedy or None,
             "evidence": self.evidence or None,
+            **({"unreadable": True, "original_text": self.original} if self.original else {}),
         }
 
 
@@ -209,7 +211,7 @@ def _line(
         status = "已确认"
     return ScoredLine(
         seq, ln, ln.code, ln.name, target, actual, completion, ln.weight, score, source,
-        dev, remedy, evidence, status, met,
+        dev, remedy, evidence, status, met, text if actual is None else "",
     )
 
 
