@@ -316,7 +316,9 @@ def evaluate(
     inputs: Annotated[
         Path | None, typer.Option(help="手工输入值 YAML(录入人、取值、原文依据)/ manual inputs")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="每个指标一行 JSON,最后一行为总分和等级")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="每个指标一行 JSON,最后一行为总分和等级")
+    ] = False,
     list_all: Annotated[bool, typer.Option("--list", help="列出评价框架和指标 / list")] = False,
     engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
     user: Annotated[str | None, typer.Option(help="录入人 / who enters the inputs")] = None,

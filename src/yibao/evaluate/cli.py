@@ -1,4 +1,4 @@
-"""``yibao evaluate`` and ``yibao indicators``: printing and JSON lines (Decimals as exact numbers)."""
+"""``yibao evaluate`` and ``yibao indicators``: tables and JSON lines (exact Decimal numbers)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,9 @@ def list_cli(out: Console) -> int:
     for col in ("代码", "名称", "单位", "方向", "来源"):
         t.add_column(col)
     for ind in INDICATORS.values():
-        t.add_row(ind.code, ind.name, ind.unit, ind.direction, "数据" if ind.data_backed else "输入")
+        t.add_row(
+            ind.code, ind.name, ind.unit, ind.direction, "数据" if ind.data_backed else "输入"
+        )
     for code, why in PENDING.items():
         t.add_row(code, why, "", "", "待登记")
     out.print(t)
@@ -96,7 +98,9 @@ class _Failed(Exception):
     pass
 
 
-def _in_workspace(workspace: Path, framework: str, year: int, inputs: Path | None, engine: str, user: str | None):  # noqa: ANN202
+def _in_workspace(
+    workspace: Path, framework: str, year: int, inputs: Path | None, engine: str, user: str | None
+):  # noqa: ANN202
     from yibao.engine import Workspace
     from yibao.engine.workspace import WorkspaceError
     from yibao.evaluate.step import EvaluateStep
@@ -118,16 +122,29 @@ def _in_workspace(workspace: Path, framework: str, year: int, inputs: Path | Non
 
 def print_evaluation(ev, out: Console) -> None:  # noqa: ANN001
     """The score table: 一级/三级 indicator, target, actual, completion, weight, score, source."""
+    from yibao.evaluate.deviation import fmt
+
+    """The score table: 一级/三级 indicator, target, actual, completion, weight, score, source."""
     fw = ev.framework
     t = RichTable(title=f"{fw.label}({ev.year} 年,框架 {fw.name})")
     for col in ("序号", "一级指标", "三级指标", "目标", "实际", "完成率", "分值", "得分", "来源"):
         t.add_column(col)
     for x in ev.lines:
         j = x.as_json()
-        actual = "—" if x.actual is None else f"{x.actual}{'' if isinstance(x.actual, str) else j['unit'] if j['unit'] == '%' else ' ' + j['unit']}"
+        actual = (
+            "—"
+            if x.actual is None
+            else fmt(x.actual, "" if isinstance(x.actual, str) else j["unit"])
+        )
         t.add_row(
-            str(x.seq), j["level1"] or "", x.name, x.target, actual,
-            "" if x.completion is None else f"{x.completion}%", str(x.weight), str(x.score),
+            str(x.seq),
+            j["level1"] or "",
+            x.name,
+            x.target,
+            actual,
+            "" if x.completion is None else f"{x.completion}%",
+            str(x.weight),
+            str(x.score),
             {"query": "数据", "input": "输入", "missing": "缺失"}[x.source],
         )
     out.print(t)
@@ -141,7 +158,13 @@ def print_evaluation(ev, out: Console) -> None:  # noqa: ANN001
 
 
 def indicators_cli(
-    workspace: Path, year: int, codes: str | None, as_json: bool, engine: str, out: Console, err: Console
+    workspace: Path,
+    year: int,
+    codes: str | None,
+    as_json: bool,
+    engine: str,
+    out: Console,
+    err: Console,
 ) -> int:
     from yibao.engine import Workspace
     from yibao.engine.workspace import WorkspaceError
@@ -170,6 +193,40 @@ def indicators_cli(
         t.add_column(col)
     for v in values:
         j = v.as_json()
-        t.add_row(v.code, j["name"], v.region_code or "合计", str(v.value), v.unit, str(v.numerator), str(v.denominator))
+        t.add_row(
+            v.code,
+            j["name"],
+            v.region_code or "合计",
+            str(v.value),
+            v.unit,
+            str(v.numerator),
+            str(v.denominator),
+        )
     out.print(t)
     return 0
+
+
+def evaluation_markdown(ev, heading: str) -> str:  # noqa: ANN001
+    """The score table as a Markdown report section (the demo report appends it)."""
+    fw = ev.framework
+    lines = [
+        heading,
+        "",
+        f"框架 `{fw.name}`:{fw.label}(依据:{fw.reference})。",
+        "",
+        "| 序号 | 一级指标 | 三级指标 | 目标 | 实际 | 完成率 | 分值 | 得分 | 来源 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for x in ev.lines:
+        j = x.as_json()
+        actual = "—" if x.actual is None else str(x.actual)
+        done = "" if x.completion is None else f"{x.completion}%"
+        lines.append(
+            f"| {x.seq} | {j['level1'] or ''} | {x.name} | {x.target} | {actual} | {done} | "
+            f"{x.weight} | {x.score} | {x.source} |"
+        )
+    lines += ["", f"**总分 {ev.total} 分,等级 {ev.grade}**(总分为各行四舍五入后得分之和)。", ""]
+    for x in ev.lines:
+        if x.deviation:
+            lines.append(f"- {x.name}:偏离原因(草稿){x.deviation};改进措施(草稿){x.remedy}")
+    return "\n".join(lines) + "\n"

@@ -16,17 +16,29 @@ from yibao.indicators.compute import IndicatorValue
 from yibao.money import percent, round_fen, round_places
 
 REMEDIES = {
-    "coverage_rate_registered": "对未达目标的县区开展参保扩面,与公安户籍、民政、教育数据比对,逐户核查未参保人员并动员参保",
-    "coverage_rate_resident": "对未达目标的县区开展参保扩面,与公安户籍、民政、教育数据比对,逐户核查未参保人员并动员参保",
+    "coverage_rate_registered": (
+        "对未达目标的县区开展参保扩面,与公安户籍、民政、教育数据比对,逐户核查未参保人员并动员参保"
+    ),
+    "coverage_rate_resident": (
+        "对未达目标的县区开展参保扩面,与公安户籍、民政、教育数据比对,逐户核查未参保人员并动员参保"
+    ),
     "resident_coverage_rate": "加强城乡居民医保征缴宣传,对未达目标的县区逐户核查未参保人员",
     "subsidy_arrival_rate": "对短缺的级次发函催拨,按季度跟踪到位进度,年终清算时如实反映",
-    "budget_execution_rate": "加快项目实施和资金支付进度,对执行缓慢的项目按月调度,结余资金按规定收回或结转",
-    "inpatient_policy_ratio": "对报销比例偏低的医院开展专项检查,核查目录外费用和起付线执行情况,规范诊疗行为",
+    "budget_execution_rate": (
+        "加快项目实施和资金支付进度,对执行缓慢的项目按月调度,结余资金按规定收回或结转"
+    ),
+    "inpatient_policy_ratio": (
+        "对报销比例偏低的医院开展专项检查,核查目录外费用和起付线执行情况,规范诊疗行为"
+    ),
     "inpatient_actual_ratio": "控制目录外费用,对自付比例高的医院约谈并纳入协议考核",
     "ci_policy_ratio": "核查大病保险承办机构的赔付计算,确保分段比例执行到位",
-    "reserve_months": "加强基金收支预算管理,控制不合理支出增长,逐步将累计结余恢复到 6–9 个月的合理区间",
+    "reserve_months": (
+        "加强基金收支预算管理,控制不合理支出增长,逐步将累计结余恢复到 6–9 个月的合理区间"
+    ),
     "satisfaction_rate": "针对不满意的事项改进经办服务,下一年度扩大调查样本",
-    "duplicate_enrolment_count": "与职工医保和其他统筹区数据比对,清理重复参保并追回重复享受的财政补助",
+    "duplicate_enrolment_count": (
+        "与职工医保和其他统筹区数据比对,清理重复参保并追回重复享受的财政补助"
+    ),
     "invalid_enrolment_count": "清理身份证号无效和死亡人员的参保登记,追回相应补助",
     "cost_per_admission": "对次均费用偏高的医院开展费用监测和专项检查,推进支付方式改革",
     "inpatient_rate": "加强住院指征审核,防范分解住院、挂床住院",
@@ -68,7 +80,10 @@ def draft(
     remedy = REMEDIES.get(line.code, GENERIC_REMEDY)
     if actual is None:
         if text:
-            return f"原文实际值无法辨认(原文“{text}”),未能评分;需向项目单位核实", "向项目单位核实该指标的实际值"
+            return (
+                f"原文实际值无法辨认(原文“{text}”),未能评分;需向项目单位核实",
+                "向项目单位核实该指标的实际值",
+            )
         return "没有实际值:工作区无法计算且输入文件未提供,未能评分", "补充该指标的实际值和证据"
     if isinstance(actual, str):
         cause = f"实际为“{actual}”,未达到“{line.target.text}”"
@@ -120,7 +135,8 @@ def _subsidy(con: Any, year: int, line: Line, names: dict[str, str]) -> list[str
     if not rows:
         return []
     words = [
-        f"{names.get(r[0], r[0])}{r[1]}应补助 {r[2]} 元、到位 {r[3]} 元,短缺 {r[4]} 元" for r in rows
+        f"{names.get(r[0], r[0])}{r[1]}应补助 {r[2]} 元、到位 {r[3]} 元,短缺 {r[4]} 元"
+        for r in rows
     ]
     return ["短缺的县区和级次:" + "、".join(words)]
 
@@ -135,7 +151,8 @@ def _hospitals(con: Any, year: int, line: Line, names: dict[str, str]) -> list[s
     ins = ", ".join(f"'{m}'" for m in RESIDENT_CI_INSUTYPES)
     rows = con.execute(
         f"""SELECT c.fixmedins_code, any_value(i.fixmedins_name),
-               sum(coalesce(c.hifp_pay, 0) + coalesce(c.hifmi_pay, 0)) AS paid, sum(c.{base}) AS base
+               sum(coalesce(c.hifp_pay, 0) + coalesce(c.hifmi_pay, 0)) AS paid,
+               sum(c.{base}) AS base
         FROM claims c LEFT JOIN institutions i USING (fixmedins_code)
         WHERE year(c.setl_time) = ? AND c.med_type IN ({med}) AND c.insutype IN ({ins})
         GROUP BY 1 HAVING sum(c.{base}) > 0""",  # noqa: S608 - codes from the registry
@@ -155,12 +172,14 @@ def _hospitals(con: Any, year: int, line: Line, names: dict[str, str]) -> list[s
 
 def _budget(con: Any, year: int, line: Line, names: dict[str, str]) -> list[str]:
     rows = con.execute(
-        "SELECT region_code, project, sum(budget_total) AS b, coalesce(sum(actual), 0) AS a FROM finance_budget "
-        "WHERE year = ? GROUP BY 1, 2 HAVING sum(budget_total) > 0 ORDER BY sum(budget_total) - coalesce(sum(actual), 0) DESC, 1, 2 LIMIT 3",
+        "SELECT region_code, project, sum(budget_total) AS b, coalesce(sum(actual), 0) AS a "
+        "FROM finance_budget WHERE year = ? GROUP BY 1, 2 HAVING sum(budget_total) > 0 "
+        "ORDER BY sum(budget_total) - coalesce(sum(actual), 0) DESC, 1, 2 LIMIT 3",
         [year],
     ).fetchall()
     words = [
-        f"{names.get(r[0], r[0])}{r[1]}可用 {r[2]} 元、支出 {r[3]} 元(执行率 {percent(Decimal(r[3]) / Decimal(r[2]))}%)"
+        f"{names.get(r[0], r[0])}{r[1]}可用 {r[2]} 元、支出 {r[3]} 元"
+        f"(执行率 {percent(Decimal(r[3]) / Decimal(r[2]))}%)"
         for r in rows
         if r[3] < r[2]
     ]

@@ -24,8 +24,18 @@ from yibao.policy.model import PolicyError
 
 FRAMEWORK_DIR = Path(__file__).parent / "frameworks"
 TOP_KEYS = {
-    "framework", "label", "reference", "valid_from", "valid_to", "description", "seed",
-    "grades", "qualitative_bands", "local_indicators", "tree", "total",
+    "framework",
+    "label",
+    "reference",
+    "valid_from",
+    "valid_to",
+    "description",
+    "seed",
+    "grades",
+    "qualitative_bands",
+    "local_indicators",
+    "tree",
+    "total",
 }
 LEAF_KEYS = {"code", "weight", "target", "name", "source_text", "rule", "note"}
 NODE_KEYS = {"name", "weight", "children", "note"}
@@ -100,7 +110,9 @@ def load_framework(ref: str | Path) -> Framework:
     if p.suffix not in (".yaml", ".yml"):
         p = FRAMEWORK_DIR / f"{ref}.yaml"
         if not p.exists():
-            raise PolicyError(str(ref), "", f"没有名为 {ref!r} 的评价框架; 可用: {', '.join(framework_names())}")
+            raise PolicyError(
+                str(ref), "", f"没有名为 {ref!r} 的评价框架; 可用: {', '.join(framework_names())}"
+            )
     if not p.exists():
         raise PolicyError(str(ref), "", "评价框架文件不存在")
     fname = p.name if p.parent == FRAMEWORK_DIR else str(p)
@@ -109,7 +121,9 @@ def load_framework(ref: str | Path) -> Framework:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark else ""
-        raise PolicyError(fname, "", f"YAML 语法错误 {where}: {getattr(exc, 'problem', exc)}") from None
+        raise PolicyError(
+            fname, "", f"YAML 语法错误 {where}: {getattr(exc, 'problem', exc)}"
+        ) from None
     if not isinstance(doc, dict):
         raise PolicyError(fname, "", "文件顶层应为映射(framework, label, tree …)")
     unknown = set(doc) - TOP_KEYS
@@ -164,7 +178,9 @@ def _node(fw: Framework, node: Any, path: tuple[str, ...], key: str, fname: str)
     for i, child in enumerate(node["children"]):
         total += _node(fw, child, (*path, str(node["name"])), f"{key}.children[{i}]", fname)
     if "weight" in node and _dec(node["weight"], fname, f"{key}.weight") != total:
-        raise PolicyError(fname, f"{key}.weight", f"{node['name']} 的分值 {node['weight']} ≠ 下级合计 {total}")
+        raise PolicyError(
+            fname, f"{key}.weight", f"{node['name']} 的分值 {node['weight']} ≠ 下级合计 {total}"
+        )
     return total
 
 
@@ -217,11 +233,13 @@ def parse_target(raw: Any, ind: Indicator, fname: str, key: str) -> Target:
     text = str(raw).strip()
     if ind.levels or text in ind.levels:
         if text not in ind.levels:
-            raise PolicyError(fname, key, f"{text!r} 不是 {ind.code} 的等级; 可选: {'、'.join(ind.levels)}")
+            raise PolicyError(
+                fname, key, f"{text!r} 不是 {ind.code} 的等级; 可选: {'、'.join(ind.levels)}"
+            )
         return Target("level", text, level=text)
     for sym, op in _OPS:
         if text.startswith(sym):
-            return Target(op, text, value=_dec(text[len(sym):].strip().rstrip("%"), fname, key))
+            return Target(op, text, value=_dec(text[len(sym) :].strip().rstrip("%"), fname, key))
     m = _RANGE.match(text.rstrip("%"))
     if m:
         low, high = _dec(m.group(1), fname, key), _dec(m.group(2), fname, key)
@@ -260,7 +278,9 @@ def _locals(node: Any, fname: str) -> dict[str, Indicator]:
 def _grades(node: Any, fname: str) -> tuple[tuple[str, Decimal], ...]:
     if not isinstance(node, dict) or not node:
         raise PolicyError(fname, "grades", "应为 等级: 最低分 的映射")
-    out = sorted(((str(k), _dec(v, fname, f"grades.{k}")) for k, v in node.items()), key=lambda g: -g[1])
+    out = sorted(
+        ((str(k), _dec(v, fname, f"grades.{k}")) for k, v in node.items()), key=lambda g: -g[1]
+    )
     return tuple(out)
 
 
@@ -271,12 +291,17 @@ def _bands(node: Any, fname: str) -> tuple[tuple[Decimal, Decimal], ...]:
     for i, b in enumerate(node):
         if not isinstance(b, list) or len(b) != 2:
             raise PolicyError(fname, f"qualitative_bands[{i}]", "应为 [下限, 上限]")
-        out.append((_dec(b[0], fname, f"qualitative_bands[{i}]"), _dec(b[1], fname, f"qualitative_bands[{i}]")))
+        out.append(
+            (
+                _dec(b[0], fname, f"qualitative_bands[{i}]"),
+                _dec(b[1], fname, f"qualitative_bands[{i}]"),
+            )
+        )
     return tuple(out)
 
 
 def _dec(raw: Any, fname: str, key: str) -> Decimal:
-    if isinstance(raw, bool) or isinstance(raw, float):
+    if isinstance(raw, (bool, float)):
         raise PolicyError(fname, key, f"应为数值: {raw!r}")
     try:
         return Decimal(str(raw).strip())

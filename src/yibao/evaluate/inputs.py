@@ -21,8 +21,30 @@ from yibao.indicators.registry import INDICATORS, PENDING, Indicator, load_libra
 from yibao.policy.loader import DecimalLoader
 from yibao.policy.model import PolicyError
 
-TOP = {"entered_by", "entered_at", "framework", "year", "source", "values", "adjustments", "stated", "deviations", "note"}
-VALUE_KEYS = {"value", "unit", "quote", "unreadable", "text", "share", "evidence", "note", "region_code", "basis"}
+TOP = {
+    "entered_by",
+    "entered_at",
+    "framework",
+    "year",
+    "source",
+    "values",
+    "adjustments",
+    "stated",
+    "deviations",
+    "note",
+}
+VALUE_KEYS = {
+    "value",
+    "unit",
+    "quote",
+    "unreadable",
+    "text",
+    "share",
+    "evidence",
+    "note",
+    "region_code",
+    "basis",
+}
 
 
 @dataclass(frozen=True)
@@ -56,7 +78,9 @@ class Inputs:
     source: str = ""
 
 
-def load_inputs(path: Path, framework: Framework | None = None, *, user: str | None = None) -> Inputs:
+def load_inputs(
+    path: Path, framework: Framework | None = None, *, user: str | None = None
+) -> Inputs:
     load_library()
     fname = str(path)
     if not path.exists():
@@ -75,8 +99,11 @@ def load_inputs(path: Path, framework: Framework | None = None, *, user: str | N
         raise PolicyError(fname, "values", "应为 指标代码: 取值 的映射")
     at = doc.get("entered_at")
     entered_at = (
-        dt.datetime.combine(at, dt.time()) if isinstance(at, dt.date) and not isinstance(at, dt.datetime)
-        else at if isinstance(at, dt.datetime) else dt.datetime.now().replace(microsecond=0)
+        dt.datetime.combine(at, dt.time())
+        if isinstance(at, dt.date) and not isinstance(at, dt.datetime)
+        else at
+        if isinstance(at, dt.datetime)
+        else dt.datetime.now().replace(microsecond=0)
     )
     inp = Inputs(
         file=fname,
@@ -92,7 +119,13 @@ def load_inputs(path: Path, framework: Framework | None = None, *, user: str | N
         key = f"adjustments[{i}]"
         if not isinstance(adj, dict) or "points" not in adj or not adj.get("reason"):
             raise PolicyError(fname, key, "调整需要 points 和 reason")
-        inp.adjustments.append(Adjustment(_num(adj["points"], fname, f"{key}.points"), str(adj["reason"]), str(adj.get("quote") or "")))
+        inp.adjustments.append(
+            Adjustment(
+                _num(adj["points"], fname, f"{key}.points"),
+                str(adj["reason"]),
+                str(adj.get("quote") or ""),
+            )
+        )
     return inp
 
 
@@ -125,13 +158,21 @@ def _value(code: str, spec: Any, framework: Framework | None, fname: str) -> Inp
     raw = spec["value"]
     if ind.levels:
         if str(raw) not in ind.levels:
-            raise PolicyError(fname, f"{key}.value", f"{raw!r} 不是可选等级: {'、'.join(ind.levels)}")
+            raise PolicyError(
+                fname, f"{key}.value", f"{raw!r} 不是可选等级: {'、'.join(ind.levels)}"
+            )
         value: Decimal | str = str(raw)
     else:
         value = _num(raw, fname, f"{key}.value")
     share = _num(spec["share"], fname, f"{key}.share") if spec.get("share") is not None else None
     return InputValue(
-        code, value, unit, str(spec.get("quote") or ""), False, str(spec.get("text") or ""), share,
+        code,
+        value,
+        unit,
+        str(spec.get("quote") or ""),
+        False,
+        str(spec.get("text") or ""),
+        share,
         str(spec.get("basis") or ""),
     )
 

@@ -125,20 +125,51 @@ def evaluate(
         missing = [ln.code for ln in fw.lines if ln.code not in given]
         if missing:
             raise EvaluateError(
-                f"未指定工作区时,框架 {fw.name} 的每个指标都要在 --inputs 中给出;缺少: {', '.join(missing)}"
+                f"未指定工作区时,框架 {fw.name} 的每个指标都要在 --inputs 中给出;"
+                f"缺少: {', '.join(missing)}"
             )
     if not fw.applies(year):
-        notes.append(Note("framework_dates", f"框架 {fw.name} 适用于 {fw.valid_from} 起,{year} 年不在其适用期内", "warning"))
+        notes.append(
+            Note(
+                "framework_dates",
+                f"框架 {fw.name} 适用于 {fw.valid_from} 起,{year} 年不在其适用期内",
+                "warning",
+            )
+        )
     totals = {v.code: v for v in values if v.region_code is None}
     names = _region_names(ws)
     lines = []
     for seq, ln in enumerate(fw.lines, 1):
-        lines.append(_line(seq, ln, fw, year, given.get(ln.code), totals.get(ln.code), values, names, ws, inputs))
+        lines.append(
+            _line(
+                seq,
+                ln,
+                fw,
+                year,
+                given.get(ln.code),
+                totals.get(ln.code),
+                values,
+                names,
+                ws,
+                inputs,
+            )
+        )
     for adj in inputs.adjustments if inputs else []:
         lines.append(
             ScoredLine(
-                len(lines) + 1, None, ADJUSTMENT, "自评分调整", "", None, None, Decimal(0), adj.points,
-                "input", deviation=adj.reason, evidence=adj.quote, status="已确认",
+                len(lines) + 1,
+                None,
+                ADJUSTMENT,
+                "自评分调整",
+                "",
+                None,
+                None,
+                Decimal(0),
+                adj.points,
+                "input",
+                deviation=adj.reason,
+                evidence=adj.quote,
+                status="已确认",
             )
         )
     computed = scoring.total([x.score for x in lines if x.code != ADJUSTMENT])
@@ -147,7 +178,9 @@ def evaluate(
     _stated(ev, computed)
     for x in lines:
         if not x.met:
-            notes.append(Note("below_target", f"{x.name}: {x.deviation}", "warning", "indicator", x.code))
+            notes.append(
+                Note("below_target", f"{x.name}: {x.deviation}", "warning", "indicator", x.code)
+            )
     return ev
 
 
@@ -185,7 +218,13 @@ def _line(
     actual: Decimal | str | None = None
     source, evidence, share, text, quote = "missing", "", None, "", ""
     if given is not None:
-        source, actual, share, text, quote = "input", given.value, given.share, given.text, given.quote
+        source, actual, share, text, quote = (
+            "input",
+            given.value,
+            given.share,
+            given.text,
+            given.quote,
+        )
         evidence = given.quote + (f"({given.basis})" if given.basis else "")
     elif computed is not None and computed.value is not None:
         source, actual, evidence = "query", computed.value, f"查询 {ln.code}(indicator_values)"
@@ -210,8 +249,22 @@ def _line(
         remedy = confirmed.get("remedy", remedy)
         status = "已确认"
     return ScoredLine(
-        seq, ln, ln.code, ln.name, target, actual, completion, ln.weight, score, source,
-        dev, remedy, evidence, status, met, text if actual is None else "",
+        seq,
+        ln,
+        ln.code,
+        ln.name,
+        target,
+        actual,
+        completion,
+        ln.weight,
+        score,
+        source,
+        dev,
+        remedy,
+        evidence,
+        status,
+        met,
+        text if actual is None else "",
     )
 
 
@@ -244,10 +297,18 @@ def store(ws: Workspace, ev: Evaluation, user: str | None = None) -> dict[str, i
     lines = [_line_row(x, ev, who) for x in ev.lines]
     s = ev.summary()
     result = {
-        "year": ev.year, "framework": ev.framework.name, "label": ev.framework.label,
-        "reference": ev.framework.reference, "total": ev.total, "grade": ev.grade,
-        "lines": s["lines"], "below_target": s["below_target"], "stated_total": ev.stated_total,
-        "note": ev.note or None, "engine": ev.engine, **who,
+        "year": ev.year,
+        "framework": ev.framework.name,
+        "label": ev.framework.label,
+        "reference": ev.framework.reference,
+        "total": ev.total,
+        "grade": ev.grade,
+        "lines": s["lines"],
+        "below_target": s["below_target"],
+        "stated_total": ev.stated_total,
+        "note": ev.note or None,
+        "engine": ev.engine,
+        **who,
     }
     con = ws.con
     fw_where = f"year = {int(ev.year)} AND framework = '{ev.framework.name.replace(chr(39), '')}'"
@@ -271,23 +332,50 @@ def _put(con: duckdb.DuckDBPyConnection, table: Any, rows: list[dict], where: st
 
 def _value_row(v: IndicatorValue, ev: Evaluation) -> dict[str, Any]:
     return {
-        "year": v.year, "code": v.code, "name": v.as_json()["name"], "region_code": v.region_code,
-        "value": v.value if isinstance(v.value, Decimal) else None, "unit": v.unit,
-        "numerator": v.numerator, "denominator": v.denominator,
-        "sample_size": v.extra.get("sample_size"), "ci95_low": v.extra.get("ci95_low"),
-        "ci95_high": v.extra.get("ci95_high"), "engine": ev.engine,
+        "year": v.year,
+        "code": v.code,
+        "name": v.as_json()["name"],
+        "region_code": v.region_code,
+        "value": v.value if isinstance(v.value, Decimal) else None,
+        "unit": v.unit,
+        "numerator": v.numerator,
+        "denominator": v.denominator,
+        "sample_size": v.extra.get("sample_size"),
+        "ci95_low": v.extra.get("ci95_low"),
+        "ci95_high": v.extra.get("ci95_high"),
+        "engine": ev.engine,
     }
 
 
 def _line_row(x: ScoredLine, ev: Evaluation, who: dict[str, Any]) -> dict[str, Any]:
     j = x.as_json()
     unit = j["unit"] or ""
-    actual = x.actual if isinstance(x.actual, str) else fmt(x.actual, unit) if x.actual is not None else None
+    actual = (
+        x.actual
+        if isinstance(x.actual, str)
+        else fmt(x.actual, unit)
+        if x.actual is not None
+        else None
+    )
     return {
-        "year": ev.year, "framework": ev.framework.name, "seq": x.seq, "code": x.code,
-        "name": x.name, "level1": j["level1"], "level2": j["level2"], "unit": unit,
-        "direction": j["direction"], "target": x.target, "actual": actual,
-        "completion": x.completion, "weight": x.weight, "score": x.score, "source": x.source,
-        "evidence": x.evidence or None, "deviation": x.deviation or None,
-        "remedy": x.remedy or None, "status": x.status or None, **who,
+        "year": ev.year,
+        "framework": ev.framework.name,
+        "seq": x.seq,
+        "code": x.code,
+        "name": x.name,
+        "level1": j["level1"],
+        "level2": j["level2"],
+        "unit": unit,
+        "direction": j["direction"],
+        "target": x.target,
+        "actual": actual,
+        "completion": x.completion,
+        "weight": x.weight,
+        "score": x.score,
+        "source": x.source,
+        "evidence": x.evidence or None,
+        "deviation": x.deviation or None,
+        "remedy": x.remedy or None,
+        "status": x.status or None,
+        **who,
     }

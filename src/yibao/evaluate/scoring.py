@@ -1,4 +1,4 @@
-"""Scoring rules: exact Decimal arithmetic, rounded half-up to 2 places at one point (:func:`score`).
+"""Scoring rules: exact Decimal arithmetic, rounded half-up to 2 places at one point (``score``).
 
 - positive: full weight at or above the target, else weight × actual ÷ target;
 - negative: full weight at or below the target, falling linearly to 0 at twice the target;
@@ -42,7 +42,9 @@ def qualitative(
     share: Decimal | None = None,
 ) -> Decimal:
     """``share`` (percent of the weight) must lie in the band the level falls in."""
-    short = levels.index(actual) - levels.index(target) if levels else (0 if actual == target else 2)
+    short = (
+        levels.index(actual) - levels.index(target) if levels else (0 if actual == target else 2)
+    )
     low, high = bands[min(max(short, 0), 2)]
     pct = high if share is None else min(max(share, low), high)
     return weight * pct / 100
@@ -52,7 +54,9 @@ def raw_score(line: Line, actual: Decimal | str, bands, share: Decimal | None = 
     """The unrounded score of one line."""
     t, w = line.target, line.weight
     if line.rule == "qualitative":
-        return qualitative(w, line.indicator.levels, str(t.level or t.text), str(actual), bands, share)
+        return qualitative(
+            w, line.indicator.levels, str(t.level or t.text), str(actual), bands, share
+        )
     a = Decimal(actual)
     if t.op == "range":
         assert t.low is not None and t.high is not None

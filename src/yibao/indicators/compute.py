@@ -92,7 +92,9 @@ def compute(
     for code in wanted:
         ind = get_indicator(code)
         missing = _missing(ind, have)
-        needs_policy = any(s.startswith("policy:") for s in ind.sources) or code == "ci_policy_ratio"
+        needs_policy = (
+            any(s.startswith("policy:") for s in ind.sources) or code == "ci_policy_ratio"
+        )
         if missing:
             notes.append(
                 Note(
@@ -105,7 +107,15 @@ def compute(
                 )
             )
         elif needs_policy and policy is None:
-            notes.append(Note("indicator_needs_policy", f"指标 {code} 需要政策参数,未计算", "warning", "indicator", code))
+            notes.append(
+                Note(
+                    "indicator_needs_policy",
+                    f"指标 {code} 需要政策参数,未计算",
+                    "warning",
+                    "indicator",
+                    code,
+                )
+            )
         else:
             runnable.append(ind)
     backend = connect_engine(engine, ws)  # type: ignore[arg-type]
@@ -118,7 +128,15 @@ def compute(
         try:
             expr = ind.query(src)  # type: ignore[misc]
         except LookupError as exc:
-            notes.append(Note("indicator_no_parameter", f"指标 {ind.code}: {exc}", "warning", "indicator", ind.code))
+            notes.append(
+                Note(
+                    "indicator_no_parameter",
+                    f"指标 {ind.code}: {exc}",
+                    "warning",
+                    "indicator",
+                    ind.code,
+                )
+            )
             continue
         sql = provenance.to_sql(expr)
         provenance.record(("indicator_values",), ind.code, sql)

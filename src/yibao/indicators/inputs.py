@@ -42,12 +42,45 @@ _input(
     levels=AWARENESS_LEVELS,
     seed="000",
 )
-_input("recovered_amount", "追回违规使用医保基金", "元", "正向", "稽核追回的基金金额(待案件处理功能)", seed="001")
-_input("penalty_amount", "行政处罚金额", "元", "正向", "对定点医药机构的罚款金额(待案件处理功能)", seed="001")
-_input("inspections_count", "现场检查家次", "家次", "正向", "定点医疗机构和零售药店现场检查家次", seed="001")
-_input("drug_online_purchase_rate", "药品网采率", "%", "正向", "公立医疗机构在省平台采购药品的比例", seed="001")
 _input(
-    "hvc_online_purchase_rate", "高值医用耗材网采率", "%", "正向", "公立医疗机构在省平台采购高值医用耗材的比例", seed="001"
+    "recovered_amount",
+    "追回违规使用医保基金",
+    "元",
+    "正向",
+    "稽核追回的基金金额(待案件处理功能)",
+    seed="001",
+)
+_input(
+    "penalty_amount",
+    "行政处罚金额",
+    "元",
+    "正向",
+    "对定点医药机构的罚款金额(待案件处理功能)",
+    seed="001",
+)
+_input(
+    "inspections_count",
+    "现场检查家次",
+    "家次",
+    "正向",
+    "定点医疗机构和零售药店现场检查家次",
+    seed="001",
+)
+_input(
+    "drug_online_purchase_rate",
+    "药品网采率",
+    "%",
+    "正向",
+    "公立医疗机构在省平台采购药品的比例",
+    seed="001",
+)
+_input(
+    "hvc_online_purchase_rate",
+    "高值医用耗材网采率",
+    "%",
+    "正向",
+    "公立医疗机构在省平台采购高值医用耗材的比例",
+    seed="001",
 )
 _input(
     "village_service_coverage",
@@ -65,15 +98,49 @@ _input(
     "开通门诊慢特病相关治疗费用跨省联网结算的定点医疗机构数(每县区)",
     seed="001",
 )
-_input("training_sessions", "医保业务培训次数", "次", "正向", "当年开展的医保各类培训次数", seed="001")
+_input(
+    "training_sessions", "医保业务培训次数", "次", "正向", "当年开展的医保各类培训次数", seed="001"
+)
 _input("audit_rate", "费用审核率", "%", "正向", "经审核的医药费用单据占全部单据的比例", seed="002")
-_input("retiree_coverage_rate", "离休干部一站式结算覆盖率", "%", "正向", "持社保卡一站式结算的离休干部比例", seed="002")
+_input(
+    "retiree_coverage_rate",
+    "离休干部一站式结算覆盖率",
+    "%",
+    "正向",
+    "持社保卡一站式结算的离休干部比例",
+    seed="002",
+)
 _input("ci_deductible", "大病保险起付线", "元", "定性", "协议确定的大病保险起付标准", seed="004")
-_input("ci_premium", "大病保险筹资标准", "元/人", "正向", "每名参保人员的大病保险筹资额", seed="004")
-_input("insured_target_completion", "城镇基本医疗保险覆盖人数", "人", "正向", "年末覆盖人数", seed="003")
-_input("collection_amount", "职工医保基金征收额", "万元", "正向", "全年征收的职工医保基金", seed="003")
-_input("employee_data_upload_rate", "职工医保数据上传率", "%", "正向", "职工医保业务数据上传率", seed="003")
-_input("resident_data_upload_rate", "居民医保数据上传率", "%", "正向", "居民医保业务数据上传率", seed="003")
+_input(
+    "ci_premium", "大病保险筹资标准", "元/人", "正向", "每名参保人员的大病保险筹资额", seed="004"
+)
+_input(
+    "insured_target_completion",
+    "城镇基本医疗保险覆盖人数",
+    "人",
+    "正向",
+    "年末覆盖人数",
+    seed="003",
+)
+_input(
+    "collection_amount", "职工医保基金征收额", "万元", "正向", "全年征收的职工医保基金", seed="003"
+)
+_input(
+    "employee_data_upload_rate",
+    "职工医保数据上传率",
+    "%",
+    "正向",
+    "职工医保业务数据上传率",
+    seed="003",
+)
+_input(
+    "resident_data_upload_rate",
+    "居民医保数据上传率",
+    "%",
+    "正向",
+    "居民医保业务数据上传率",
+    seed="003",
+)
 
 PENDING.update(
     {

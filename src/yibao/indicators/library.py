@@ -64,9 +64,7 @@ def person_region(src: Source) -> ir.Table:
 def resident_claims(src: Source) -> ir.Table:
     """Resident-fund claims settled in the year, with the person's county as ``region_code``."""
     c = src.t("claims")
-    c = c.filter(
-        (c.setl_time.year() == src.year) & c.insutype.isin(list(RESIDENT_CI_INSUTYPES))
-    )
+    c = c.filter((c.setl_time.year() == src.year) & c.insutype.isin(list(RESIDENT_CI_INSUTYPES)))
     pr = person_region(src)
     j = c.left_join(pr, c.psn_no == pr.psn_no)
     return j.mutate(region_code=j.p_region)
@@ -349,9 +347,7 @@ def inpatient_rate(src: Source) -> ir.Table:
     seed="003",
 )
 def cost_per_admission(src: Source) -> ir.Table:
-    return by_region_and_total(
-        inpatient(src), lambda t: t.medfee_sumamt.sum(), lambda t: t.count()
-    )
+    return by_region_and_total(inpatient(src), lambda t: t.medfee_sumamt.sum(), lambda t: t.count())
 
 
 @indicator(
