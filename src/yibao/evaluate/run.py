@@ -115,11 +115,15 @@ def evaluate(
     inputs: Inputs | None = None,
     engine: str = "duckdb",
     policy: Any = None,
+    computed: tuple[list[IndicatorValue], list[Note]] | None = None,
 ) -> Evaluation:
+    """``computed`` passes indicator values already computed for the year (several frameworks)."""
     given = inputs.values if inputs else {}
     values: list[IndicatorValue] = []
     notes: list[Note] = []
-    if ws is not None:
+    if computed is not None:
+        values, notes = list(computed[0]), list(computed[1])
+    elif ws is not None:
         values, notes = compute(ws, year, engine=engine, policy=policy)
     else:
         missing = [ln.code for ln in fw.lines if ln.code not in given]

@@ -465,7 +465,8 @@ def retiree_count(src: Source) -> ir.Table:
     name="离休人员医药费资金到位率",
     unit="%",
     direction="正向",
-    formula="本年离休统筹基金收入 ÷ 离休统筹基金支出(基金收支明细账 fund = 离休统筹)",
+    formula="本年离休统筹基金收入 ÷ 离休统筹基金支出(基金收支明细账 fund = 离休统筹;"
+    "没有收入记录时为 0)",
     sources=("fund_ledger",),
     seed="002",
 )
