@@ -6,8 +6,8 @@ Ibis code: region rows plus a total row, numerator and denominator exact, the va
 
 from __future__ import annotations
 
-import json
 import datetime as dt
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -119,8 +119,10 @@ SQL = {
         "sum(actual)",
         "sum(budget_total)",
     ),
-    "reserve_months": f"SELECT NULL AS r, sum(closing) AS n, sum(expense) AS d FROM finance_balance "
-    f"WHERE report_year = {Y} AND year = {Y}",
+    "reserve_months": (
+        f"SELECT NULL AS r, sum(closing) AS n, sum(expense) AS d "
+        f"FROM finance_balance WHERE report_year = {Y} AND year = {Y}"
+    ),
     "inpatient_policy_ratio": split(
         "ip", "sum(coalesce(hifp_pay, 0) + coalesce(hifmi_pay, 0))", "sum(inscp_scp_amt)"
     ),
