@@ -60,6 +60,7 @@ lint: $(STAMP)
 
 schema-docs: $(STAMP)
 	$(BIN)/yibao schema docs --out docs/schema.md
+	$(BIN)/python -m yibao.indicators.docs > docs/indicators.md
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache mutants

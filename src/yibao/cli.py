@@ -338,8 +338,8 @@ def report(
     year: Annotated[int, typer.Option(help="年度 / year")],
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")],
     framework: Annotated[
-        str | None, typer.Option(help="绩效评价框架,如 self-2020 / evaluation framework")
-    ] = None,
+        str, typer.Option(help="绩效评价框架,如 self-2020 / evaluation framework")
+    ],
     kind: Annotated[
         str, typer.Option(help="self 自评报告 | evaluation 第三方评价报告 | yearbook 年鉴")
     ] = "self",
@@ -363,6 +363,49 @@ def check_report_cmd(
     from yibao.report.checker.cli import check_report_cli
 
     raise typer.Exit(check_report_cli(file, as_json, out, err))
+
+
+@app.command()
+def evaluate(
+    workspace: Annotated[
+        Path | None, typer.Argument(help="工作区目录(全部指标由 --inputs 给出时可省略)")
+    ] = None,
+    framework: Annotated[str | None, typer.Option(help="评价框架,如 self-2020 / framework")] = None,
+    year: Annotated[int | None, typer.Option(help="评价年度 / year")] = None,
+    inputs: Annotated[
+        Path | None, typer.Option(help="手工输入值 YAML(录入人、取值、原文依据)/ manual inputs")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="每个指标一行 JSON,最后一行为总分和等级")
+    ] = False,
+    list_all: Annotated[bool, typer.Option("--list", help="列出评价框架和指标 / list")] = False,
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
+    user: Annotated[str | None, typer.Option(help="录入人 / who enters the inputs")] = None,
+) -> None:
+    """绩效评价 / score a framework: targets, actuals, scores, grade, deviation drafts."""
+    from yibao.evaluate.cli import evaluate_cli, list_cli
+
+    if list_all:
+        raise typer.Exit(list_cli(out))
+    if framework is None or year is None:
+        _fail("需要 --framework 和 --year(或 --list)")
+    raise typer.Exit(
+        evaluate_cli(workspace, framework, year, inputs, as_json, engine.value, user, out, err)
+    )
+
+
+@app.command()
+def indicators(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
+    year: Annotated[int, typer.Option(help="年度 / year")],
+    codes: Annotated[str | None, typer.Option(help="指标代码,逗号分隔 / codes")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="每个指标和区划一行 JSON")] = False,
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
+) -> None:
+    """计算绩效指标 / compute indicators per region and in total, without a framework."""
+    from yibao.evaluate.cli import indicators_cli
+
+    raise typer.Exit(indicators_cli(workspace, year, codes, as_json, engine.value, out, err))
 
 
 @policy_app.command("list")

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from yibao.engine import Workspace
 from yibao.engine.workspace import CONFIG, DB
+from yibao.evaluate.cli import evaluation_markdown, print_evaluation
 from yibao.finance.run import FinanceReport
 from yibao.money import wan
 from yibao.pipeline.cli import print_summary
@@ -35,6 +36,7 @@ from yibao.supervise.run import SuperviseOutcome
 DEMO_PRESET = "demo-county"
 DEMO_SEED = 2021
 DEMO_YEAR = 2021
+DEMO_FRAMEWORK = "self-2020"
 SCALE_FULL = 0.2
 SCALE_QUICK = 0.01
 
@@ -96,7 +98,7 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
             for o in failed_steps:
                 console.print(f"[red]{o.step.label}失败: {o.error}[/red]")
             return 2
-        settled, rep, supervised = (o.result.detail for o in summary.steps)
+        settled, rep, supervised = (o.result.detail for o in summary.steps[:3])
         policy = load_policy(ws.config["policy"])
         by_hosp, by_fund = discrepancy_summary(ws, DEMO_YEAR)
         (reports / "policy-in-force.json").write_text(
@@ -109,8 +111,11 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
         text += finance_section(rep, summary.steps[1].result.outputs, data, check)
         text += supervise_section(ws, supervised, summary.steps[2].result.outputs, data, check)
         text += check.section
+        evaluation = summary.steps[3].result.detail
+        text += evaluation_markdown(evaluation, "## 八、绩效评价(项目支出绩效自评表 self-2020)")
         (reports / "导入与数据质量报告.md").write_text(text, encoding="utf-8")
         official = write_official_report(ws, out_dir / "report", console)
+    print_evaluation(evaluation, console)
     secs = time.perf_counter() - started
     for line in check.lines:
         console.print(line)
@@ -131,7 +136,14 @@ def write_official_report(ws: Workspace, out: Path, console: Console) -> ReportF
 
     shutil.rmtree(out, ignore_errors=True)
     with console.status("生成绩效自评报告(Word、网页、附件、PDF)…"):
-        files = write_report(ws, DEMO_YEAR, out, kind="self", pdf=soffice() is not None)
+        files = write_report(
+            ws,
+            DEMO_YEAR,
+            out,
+            kind="self",
+            pdf=soffice() is not None,
+            framework=DEMO_FRAMEWORK,
+        )
     findings = check_report(files.docx)
     mark = "[green]无数字关系不符[/green]" if not findings else f"[red]{len(findings)} 处不符[/red]"
     console.print(f"报告自查(yibao check-report):{mark}")

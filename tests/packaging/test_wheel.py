@@ -99,3 +99,12 @@ def test_yibao_synth_runs_from_a_built_wheel(tmp_path: Path):
         timeout=120,
     )
     assert res.returncode == 0 and "yiyang-2019" in res.stdout
+    res = subprocess.run(
+        [sys.executable, "-m", "yibao.cli", "evaluate", "--list"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0 and "yongqiao-2021" in res.stdout, res.stdout + res.stderr

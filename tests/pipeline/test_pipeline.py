@@ -35,7 +35,7 @@ CHINESE_NAMES = {
     "survey_responses": "满意度调查.csv",
 }
 #: Columns that record when or how fast a run happened, not what it computed.
-VOLATILE = {"settled_at", "run_at", "seconds"}
+VOLATILE = {"settled_at", "run_at", "seconds", "entered_at"}
 
 
 def yibao(*args: str) -> subprocess.CompletedProcess:
@@ -110,6 +110,8 @@ def test_run_gives_the_same_tables_as_the_step_commands(
     for cmd in ("settle", "finance", "supervise"):
         r = yibao(cmd, str(step), "--year", str(YEAR))
         assert r.returncode == 0, r.stdout + r.stderr
+    r = yibao("evaluate", str(step), "--framework", "self-2020", "--year", str(YEAR))
+    assert r.returncode == 0, r.stdout + r.stderr
     with Workspace.open(run_ws, read_only=True) as a, Workspace.open(step, read_only=True) as b:
         ran, stepped = _stored(a), _stored(b)
         for name in DERIVED:
@@ -132,7 +134,7 @@ def test_a_re_run_replaces_the_year_and_records_every_run(run_ws: Path, gbk_fold
             "SELECT step, year, status, policy_name, policy_hash, engine, input_loads "
             "FROM _runs ORDER BY run_id"
         ).fetchall()
-        assert [r[0] for r in runs] == ["settle", "finance", "supervise"] * 2
+        assert [r[0] for r in runs] == ["settle", "finance", "supervise", "evaluate"] * 2
         assert {r[1:4] for r in runs} == {(YEAR, "ok", "synth-demo-county")}
         assert {r[4] for r in runs} == {policy_hash(load_policy(gbk_folder / "policy.yaml"))}
         assert json.loads(runs[0][6])["claims"] == [5]
@@ -204,7 +206,8 @@ def test_steps_share_one_context(run_ws: Path):
         ctx = build_context(ws, YEAR)
         assert ctx.policy.name == "synth-demo-county" and len(ctx.policy_hash) == 64
         summary = run_folder(ws, YEAR)  # no folder: the steps alone
-        assert [o.step.name for o in summary.steps] == ["settle", "finance", "supervise"]
+        steps = [o.step.name for o in summary.steps]
+        assert steps == ["settle", "finance", "supervise", "evaluate"]
         assert all(o.error is None for o in summary.steps)
         notes = [n for o in summary.steps for n in o.result.notes]
         assert any(n.code == "subsidy_short" and n.scope == "level" for n in notes)

@@ -20,12 +20,14 @@ from yibao.synth.run import synthesize
 YEAR = 2021
 OUTLINE = [
     "一、基本情况",
-    "二、项目资金到位和使用情况",
-    "三、存在的问题及原因",
-    "四、改进措施及建议",
-    "五、评价结果应用及公开情况",
-    "六、其他需要说明的问题",
+    "二、绩效目标及完成情况",
+    "三、项目资金到位和使用情况",
+    "四、存在的问题及原因",
+    "五、改进措施及建议",
+    "六、评价结果应用及公开情况",
+    "七、其他需要说明的问题",
 ]
+FW = ("--framework", "self-2020")
 
 
 def yibao(*args: str) -> subprocess.CompletedProcess:
@@ -48,7 +50,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def made(ws: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report")
-    res = yibao("report", str(ws), "--year", str(YEAR), "--out", str(out), "--pdf")
+    res = yibao("report", str(ws), *FW, "--year", str(YEAR), "--out", str(out), "--pdf")
     assert res.returncode == 0, res.stdout + res.stderr
     return out
 
@@ -87,6 +89,12 @@ def test_docx_page_margins_fonts_and_page_numbers(made: Path):
     assert "PAGE" in xml and 'fldCharType="begin"' in xml
     assert footer.text.startswith("— ") and footer.text.endswith(" —")
     assert any(p.text == "附录:数据来源" for p in doc.paragraphs)
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "一级指标")
+    header = [c.text for c in table.rows[0].cells]
+    assert header == ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值",
+                      "得分", "偏差原因分析及改进措施"]  # fmt: skip
+    assert table.rows[-1].cells[0].text == "合计" and table.rows[-1].cells[5].text == "100.00"
+    assert (made / f"附件_{YEAR}年度项目支出绩效自评表.xlsx").is_file()
     assert doc.tables, "the report has tables"
 
 
@@ -134,15 +142,31 @@ def test_pdf_fonts_are_embedded_and_cover_every_character(made: Path):
 
 def test_kinds_and_refusals(ws: Path, tmp_path: Path):
     res = yibao(
-        "report", str(ws), "--year", str(YEAR), "--out", str(tmp_path / "e"), "--kind", "evaluation"
+        "report",
+        str(ws),
+        *FW,
+        "--year",
+        str(YEAR),
+        "--out",
+        str(tmp_path / "e"),
+        "--kind",
+        "evaluation",
     )
     assert res.returncode == 0, res.stdout + res.stderr
     doc = Document(str(_one(tmp_path / "e", ".docx")))
     texts = [p.text for p in doc.paragraphs]
     assert texts[0].endswith("绩效评价报告") and any(t.endswith("财政局:") for t in texts)
-    assert "二、评价工作开展情况" in texts
+    assert "二、评价工作开展情况" in texts and "三、绩效目标及完成情况" in texts
     res = yibao(
-        "report", str(ws), "--year", str(YEAR), "--out", str(tmp_path / "y"), "--kind", "yearbook"
+        "report",
+        str(ws),
+        *FW,
+        "--year",
+        str(YEAR),
+        "--out",
+        str(tmp_path / "y"),
+        "--kind",
+        "yearbook",
     )
     assert res.returncode == 0, res.stdout + res.stderr
     yb = _one(tmp_path / "y", ".docx")
@@ -156,10 +180,18 @@ def test_kinds_and_refusals(ws: Path, tmp_path: Path):
         "【基金分析】",
     ]
     assert check_report(yb) == []
-    res = yibao("report", str(ws), "--year", "2019", "--out", str(tmp_path / "x"))
+    res = yibao("report", str(ws), *FW, "--year", "2019", "--out", str(tmp_path / "x"))
     assert res.returncode == 2 and "请先运行" in res.stderr and "Traceback" not in res.stderr
     res = yibao(
-        "report", str(ws), "--year", str(YEAR), "--out", str(tmp_path / "k"), "--kind", "weekly"
+        "report",
+        str(ws),
+        *FW,
+        "--year",
+        str(YEAR),
+        "--out",
+        str(tmp_path / "k"),
+        "--kind",
+        "weekly",
     )
     assert res.returncode == 2
     shutil.rmtree(tmp_path / "e")

@@ -150,5 +150,7 @@ class SuperviseStep:
         )
 
 
+from yibao.evaluate.step import EvaluateStep  # noqa: E402 - the evaluate package's own step
+
 #: Every step that exists for a year, in the order ``yibao run`` runs them.
-STEPS = (SettleStep, FinanceStep, SuperviseStep)
+STEPS = (SettleStep, FinanceStep, SuperviseStep, EvaluateStep)

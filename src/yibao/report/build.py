@@ -121,23 +121,36 @@ def write_report(
     *,
     kind: str = "self",
     pdf: bool = False,
-    evaluation: list[Section] | None = None,
+    framework: str | None = None,
 ) -> ReportFiles:
+    """Write the report of ``year``; with a framework, evaluated first if it was not stored."""
+    from yibao.report.evaluation import ensure_evaluated, evaluation_section, write_self_table
+
     out.mkdir(parents=True, exist_ok=True)
     d = Data(ws, year)
+    evaluation = None
+    if framework and kind != "yearbook":
+        ensure_evaluated(ws, year, framework)
+        evaluation = [evaluation_section(d, framework)]
     report, made = compose(d, kind, out, evaluation)
     annexes = [
         a
         for a in sorted((ws.path / "reports").glob(f"*{year}*.xlsx"))
         if "未脱敏" not in a.name  # an unmasked work list never leaves the workspace
     ]
-    report.annexes = [a.stem for a in annexes]
+    report.annexes = ([f"{year}年度项目支出绩效自评表"] if evaluation else []) + [
+        a.stem for a in annexes
+    ]
     stem = report.title
     files = ReportFiles(
         docx=render_docx(report, out / f"{stem}.docx"),
         html=render_html(report, out / f"{stem}.html"),
         charts=made,
     )
+    if evaluation:
+        table = write_self_table(d, framework, out / f"附件_{year}年度项目支出绩效自评表.xlsx")
+        if table is not None:
+            files.xlsx.append(table)
     for annex in annexes:
         target = out / annex.name
         shutil.copyfile(annex, target)

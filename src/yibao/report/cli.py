@@ -15,7 +15,7 @@ from yibao.report.pdf import PdfUnavailable
 
 def report_cli(
     workspace: Path,
-    framework: str | None,
+    framework: str,
     year: int,
     out_dir: Path,
     kind: str,
@@ -33,11 +33,8 @@ def report_cli(
         return 2
     with ws:
         try:
-            from yibao.report.evaluation import evaluation_sections
-
-            sections = evaluation_sections(ws, year, framework)
             with out.status("正在生成报告 …", spinner="dots"):
-                files = write_report(ws, year, out_dir, kind=kind, pdf=pdf, evaluation=sections)
+                files = write_report(ws, year, out_dir, kind=kind, pdf=pdf, framework=framework)
         except (ReportDataMissing, PdfUnavailable) as exc:
             err.print(f"[red]错误[/red]: {escape(str(exc))}")
             return 2

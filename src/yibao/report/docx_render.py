@@ -104,6 +104,13 @@ def _table(doc, t: TableBlock) -> None:  # noqa: ANN001
             cell.text = ""
             text = seg if isinstance(seg, str) else seg.shown
             set_font(cell.paragraphs[0].add_run(text), FANGSONG, Pt(10.5))
+    if t.widths:
+        table.autofit = False
+        for col, mm in zip(table.columns, t.widths, strict=False):
+            col.width = Mm(mm)  # the grid: LibreOffice reads column widths from here
+        for row in table.rows:
+            for cell, mm in zip(row.cells, t.widths, strict=False):
+                cell.width = Mm(mm)
     for n in t.notes:
         _para(doc, n, FANGSONG, SIZE_S4, indent=False)
 

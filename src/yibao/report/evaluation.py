@@ -11,9 +11,11 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from yibao.engine.workspace import Workspace
 from yibao.report.data import Data, ReportDataMissing
 from yibao.report.model import Fig, Para, Section, TableBlock
 
+ADJUSTMENT = "manual_adjustment"  # an explicit ± line of a framework (seed 002's unexplained −2)
 HEADER = [
     "一级指标",
     "二级指标",
@@ -50,6 +52,14 @@ def _deviation(line: dict) -> str:
     return ";".join(parts)
 
 
+SHORT = 40  # characters of the deviation shown in the table; the full text follows it
+
+
+def _short(line: dict) -> str:
+    text = _deviation(line)
+    return text if len(text) <= SHORT else text[:SHORT].rstrip(",;、") + "…(详见下文)"
+
+
 def evaluation_section(d: Data, framework: str) -> Section:
     found = stored(d, framework)
     if found is None:
@@ -60,24 +70,28 @@ def evaluation_section(d: Data, framework: str) -> Section:
     res, lines = found
     s = Section(1, "绩效目标及完成情况")
     overall = Section(2, "总体完成情况")
+    scored = [x for x in lines if x["code"] != ADJUSTMENT]
     below = [
-        x for x in lines if x["score"] is not None and x["weight"] and x["score"] < x["weight"]
+        x for x in scored if x["score"] is not None and x["weight"] and x["score"] < x["weight"]
     ]
+    adjust = [x for x in lines if x["code"] == ADJUSTMENT]
     overall.blocks.append(
         Para(
             [
                 f"按照{res['label']}" + (f"({res['reference']})" if res["reference"] else ""),
-                f"设置的 {len(lines)} 项指标评价,本项目自评得分",
+                f"设置的 {len(scored)} 项指标评价,本项目自评得分",
                 _fig(
                     d, res["total"], "分", f"{framework} 总分(各指标得分之和)", "evaluate_results"
                 ),
                 f",评价等级为“{res['grade']}”。",
-                f"其中 {len(lines) - len(below)} 项指标得满分,{len(below)} 项未得满分。"
-                if lines
+                f"其中 {len(scored) - len(below)} 项指标得满分,{len(below)} 项未得满分。"
+                if scored
                 else "",
             ]
         )
     )
+    for x in adjust:
+        overall.blocks.append(Para([f"另:{x['name']}{x['score']} 分。{x['deviation'] or ''}"]))
     if res.get("note"):
         overall.blocks.append(Para([str(res["note"])], "note"))
     s.children.append(overall)
@@ -94,7 +108,7 @@ def evaluation_section(d: Data, framework: str) -> Section:
                 x["actual"] or "",
                 _fig(d, x["weight"], "", f"{what} 分值", "evaluate_lines"),
                 _fig(d, x["score"], "", f"{what} 得分", "evaluate_lines"),
-                _deviation(x),
+                _short(x),
             ]
         )
     weight = sum((x["weight"] or Decimal(0) for x in lines), Decimal(0))
@@ -110,7 +124,14 @@ def evaluation_section(d: Data, framework: str) -> Section:
             "",
         ]
     )
-    detail.blocks.append(TableBlock(f"表 {d.year}年度项目支出绩效自评表", HEADER, rows))
+    detail.blocks.append(
+        TableBlock(
+            f"表 {d.year}年度项目支出绩效自评表",
+            HEADER,
+            rows,
+            widths=[14, 14, 24, 16, 16, 14, 14, 44],
+        )
+    )
     s.children.append(detail)
     if below:
         dev = Section(2, "偏离绩效目标的原因和改进措施")
@@ -145,7 +166,6 @@ def write_self_table(d: Data, framework: str, path: Path) -> Path | None:
         return None
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
-
 
     res, lines = found
     wb = Workbook()
@@ -195,8 +215,17 @@ def write_self_table(d: Data, framework: str, path: Path) -> Path | None:
     return path
 
 
-def evaluation_sections(ws: object, year: int, framework: str | None) -> list[Section]:
-    """The evaluation sections of a report: none without a framework."""
-    if not framework:
-        return []
-    return [evaluation_section(Data(ws, year), framework)]  # type: ignore[arg-type]
+def ensure_evaluated(ws: Workspace, year: int, framework: str) -> None:
+    """Evaluate the year with ``framework`` through the pipeline when it has not been stored."""
+    d = Data(ws, year)
+    if stored(d, framework) is not None:
+        return
+    from yibao.evaluate.step import EvaluateStep
+    from yibao.pipeline.context import build_context
+    from yibao.pipeline.contract import StepFailed
+    from yibao.pipeline.runs import run_step
+
+    try:
+        run_step(build_context(ws, year), EvaluateStep(framework))
+    except StepFailed as exc:
+        raise ReportDataMissing(f"按框架 {framework} 评价 {year} 年度失败: {exc}") from None

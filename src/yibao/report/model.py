@@ -42,6 +42,7 @@ class TableBlock:
     header: list[str]
     rows: list[list[Segment]]
     notes: list[str] = field(default_factory=list)
+    widths: list[float] | None = None  # mm per column; None lets the renderer share the width
 
 
 @dataclass

@@ -82,6 +82,8 @@ RESIDENT_CI_INSUTYPES: tuple[str, ...] = (RESIDENT, RESIDENT_CI)
 INPATIENT_MED_TYPES: tuple[str, ...] = tuple(
     sorted(code for code, label in MED_TYPE.items() if label.endswith("住院"))
 )
+#: Outpatient visits (门诊住院比, seed 003): 普通门诊、急诊、门诊慢特病、生育门诊 (no 挂号/药店).
+OUTPATIENT_MED_TYPES: tuple[str, ...] = ("11", "13", "14", "51")
 #: Ordinary person: the identity a claim or person has when none is recorded.
 ORDINARY = "普通人员"
 #: Budget levels in the order reports list them (codes of subsidy_receipts.budget_level).

@@ -62,6 +62,7 @@ def run_supervise(
             return 2
         try:
             with out.status(f"正在筛查 {year} 年度 …", spinner="dots"):
+
                 def audit(outcome: SuperviseOutcome) -> None:
                     """Written before the unmasked work list exists (issue 11: audit first)."""
                     record_unmask(

@@ -1,0 +1,1 @@
+"""Performance evaluation: frameworks as dated YAML, scoring, grades, deviation drafts."""
