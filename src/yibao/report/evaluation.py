@@ -105,7 +105,7 @@ def evaluation_section(d: Data, framework: str) -> Section:
                 x["level2"] or "",
                 x["name"] or "",
                 x["target"] or "",
-                x["actual"] or "",
+                x["actual"] if x["actual"] not in (None, "None") else "未提供",
                 _fig(d, x["weight"], "", f"{what} 分值", "evaluate_lines"),
                 _fig(d, x["score"], "", f"{what} 得分", "evaluate_lines"),
                 _short(x),
@@ -136,7 +136,8 @@ def evaluation_section(d: Data, framework: str) -> Section:
     if below:
         dev = Section(2, "偏离绩效目标的原因和改进措施")
         for i, x in enumerate(below, 1):
-            text = f"{i}. “{x['name']}”年度目标 {x['target']},实际完成 {x['actual']},"
+            actual = x["actual"] if x["actual"] not in (None, "", "None") else "未提供"
+            text = f"{i}. “{x['name']}”年度目标 {x['target']},实际完成 {actual},"
             dev.blocks.append(
                 Para(
                     [

@@ -123,10 +123,10 @@ class Checker:
         rounded (62.01 万元 ÷ 69.65 万元 may be 89.04 %): a figure inside it holds, unless it
         equals the computed value cut rather than rounded, which is reported."""
         holds = shown(computed, stated.places) == stated.value
-        cut = not holds and truncated(computed, stated.places) == stated.value
-        if not holds and not cut and bounds is not None:
+        if not holds and bounds is not None and bounds[0] != bounds[1]:
             half = _half(stated.places)
             holds = stated.value - half <= bounds[1] and bounds[0] <= stated.value + half
+        cut = not holds and truncated(computed, stated.places) == stated.value
         self.checked.append((kind, stated.text, holds))
         if holds:
             return
@@ -479,11 +479,16 @@ def _half(places: int) -> Decimal:
 
 
 def _error(q: Quantity) -> Decimal:
-    """How far a figure may be from what it stands for, in base units: a figure shown with
-    decimals was rounded (±half its last place); a whole number (a target, a count) is exact."""
+    """How far a figure may be from what it stands for, in base units.
+
+    An amount shown with decimals (62.01 万元) was rounded: ±half its last place.  Whole numbers
+    (a target, a budget) and counts of people or visits are taken as exact, so that 74.14 万人 ÷
+    67 万人 printed as 110.65 % is a truncation, not a rounding artefact."""
     from yibao.report.checker.numbers import UNITS
 
-    return _half(q.places) * UNITS[q.unit][1] if q.places else Decimal(0)
+    if q.family != "元" or not q.places:
+        return Decimal(0)
+    return _half(q.places) * UNITS[q.unit][1]
 
 
 def _ratio_bounds(
