@@ -261,6 +261,44 @@ def supervise(
 
 
 @app.command()
+def payment(
+    target: Annotated[
+        str, typer.Argument(help="工作区目录,或 build-catalogue / workspace, or build-catalogue")
+    ],
+    workspace: Annotated[Path | None, typer.Argument(help="build-catalogue 时的工作区目录")] = None,
+    year: Annotated[int | None, typer.Option(help="清算年度 / year")] = None,
+    method: Annotated[str, typer.Option(help="支付方式 budget(总额控制)或 dip")] = "budget",
+    years: Annotated[
+        str | None, typer.Option(help="build-catalogue:数据年度,如 2017,2018,2019")
+    ] = None,
+    scores: Annotated[
+        Path | None, typer.Option(help="考核得分 CSV(定点医疗机构编号, 考核得分),返还保证金")
+    ] = None,
+    policy: Annotated[str | None, typer.Option(help="政策预设或 YAML(默认取工作区设置)")] = None,
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
+) -> None:
+    """医保支付 / hospital payment: 总额控制或 DIP 清算, xlsx; build-catalogue 生成 DIP 目录.
+
+    Exit 1 when hospitals are flagged (ahead of budget pace, suspected up-coding)."""
+    from yibao.payment.cli import run_payment_cli
+
+    raise typer.Exit(
+        run_payment_cli(
+            target=target,
+            workspace=workspace,
+            year=year,
+            method=method,
+            years=years,
+            scores=scores,
+            policy=policy,
+            engine=engine.value,
+            out=out,
+            err=err,
+        )
+    )
+
+
+@app.command()
 def run(
     workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
     year: Annotated[int, typer.Option(help="年度 / year")],

@@ -9,6 +9,7 @@ all read this one registry.
 
 from __future__ import annotations
 
+from yibao.payment.tables import PAYMENT_TABLES
 from yibao.schema.model import Column, DataTest, DType, Lineage, Table
 
 
@@ -576,6 +577,7 @@ DERIVED: dict[str, Table] = {
         SUPERVISE_FINDINGS,
         SUPERVISE_HOSPITAL_SUMMARY,
         SUPERVISE_RUNS,
+        *PAYMENT_TABLES,
     )
 }
 
