@@ -150,6 +150,9 @@ def synth(
         list[str] | None, typer.Option(help="异常比例 类型=比例, 可多次 / anomaly rate")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出清单")] = False,
+    years: Annotated[
+        int, typer.Option(help="连续年度数(1–3);之前年度的结算单写入 claims_年度 文件")
+    ] = 1,
 ) -> None:
     """生成合成区域数据 / synthetic region exports with planted anomalies and ground truth."""
     from yibao.synth.cli import run_synth
@@ -164,6 +167,7 @@ def synth(
             encoding=encoding,
             rates=rate or [],
             as_json=as_json,
+            years=years,
             out=out,
             err=err,
         )

@@ -307,16 +307,26 @@ def settle_hospitals(
 
 
 def flag_upcoding(rows: list[dict], levels: dict[str, str], threshold: Decimal) -> None:
-    """Suspect: cost index (actual ÷ standard) below ``threshold`` while the case-mix index is
-    above the median of hospitals of the same level (cheap cases in dear groups)."""
-    by_level: dict[str, list[Decimal]] = {}
+    """Suspect: cost index (actual ÷ standard cost) below ``threshold`` × the median of the
+    hospitals of the same level, while the case-mix index is above their median: cheap cases
+    in dear groups.  Levels are compared apart because the standards are region-wide."""
+    by_level: dict[str, list[dict]] = {}
     for r in rows:
-        by_level.setdefault(levels.get(r["fixmedins_code"], ""), []).append(r["cmi"])
+        by_level.setdefault(levels.get(r["fixmedins_code"], ""), []).append(r)
+
+    def median(values: list[Decimal]) -> Decimal:
+        v = sorted(values)
+        return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
     for r in rows:
-        peers = sorted(by_level[levels.get(r["fixmedins_code"], "")])
-        median = peers[len(peers) // 2]
+        peers = by_level[levels.get(r["fixmedins_code"], "")]
+        cmi_med = median([p["cmi"] for p in peers])
+        cost_med = median([p["cost_index"] for p in peers])
         r["upcoding_suspect"] = bool(
-            r["cases"] >= 30 and r["cost_index"] < threshold and r["cmi"] > median
+            len(peers) >= 3
+            and r["cases"] >= 30
+            and r["cost_index"] < threshold * cost_med
+            and r["cmi"] > cmi_med
         )
 
 
