@@ -254,6 +254,9 @@ def hospital_months(x: ir.Table) -> ir.Table:
         low=(g.outlier == "低倍率").sum().cast("int64"),
         high=(g.outlier == "高倍率").sum().cast("int64"),
         review=(g.outlier == "特病单议").sum().cast("int64"),
+        op_cases=(g.treatment != "C").sum().cast("int64"),
+        op_medfee_fen=ibis.cases((g.treatment != "C", g.medfee_fen), else_=0).sum(),
+        op_std_fen=ibis.cases((g.treatment != "C", g.std_fen), else_=0).sum(),
         points_e2=g.points_e2.sum(),
         score_e2=g.score_e2.sum(),
         std_fen=g.std_fen.sum(),
@@ -306,28 +309,47 @@ def settle_hospitals(
     return out, pv, residual
 
 
-def flag_upcoding(rows: list[dict], levels: dict[str, str], threshold: Decimal) -> None:
-    """Suspect: cost index (actual ÷ standard cost) below ``threshold`` × the median of the
-    hospitals of the same level, while the case-mix index is above their median: cheap cases
-    in dear groups.  Levels are compared apart because the standards are region-wide."""
+def _median(values: list[Decimal]) -> Decimal:
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def flag_upcoding(rows: list[dict], levels: dict[str, str], p: DipParams) -> None:
+    """Suspect of up-coding (高套分值): the share of cases coded into groups with a procedure
+    is at least ``upcoding_procedure_rate_multiple`` × the median of hospitals of the same
+    level, while those cases cost no more against their standards than the peers' (a dearer
+    group without the dearer care).  Levels apart: the standards are region-wide."""
+    for r in rows:
+        r["op_rate"] = ratio(r["op_cases"], r["cases"]) or Decimal(0)
+        r["op_index"] = ratio(r["op_medfee_fen"], r["op_std_fen"]) or Decimal(0)
     by_level: dict[str, list[dict]] = {}
     for r in rows:
         by_level.setdefault(levels.get(r["fixmedins_code"], ""), []).append(r)
-
-    def median(values: list[Decimal]) -> Decimal:
-        v = sorted(values)
-        return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
-
     for r in rows:
         peers = by_level[levels.get(r["fixmedins_code"], "")]
-        cmi_med = median([p["cmi"] for p in peers])
-        cost_med = median([p["cost_index"] for p in peers])
         r["upcoding_suspect"] = bool(
             len(peers) >= 3
             and r["cases"] >= 30
-            and r["cost_index"] < threshold * cost_med
-            and r["cmi"] > cmi_med
+            and r["op_rate"]
+            >= p.upcoding_procedure_rate_multiple * _median([q["op_rate"] for q in peers])
+            and r["op_index"] <= _median([q["op_index"] for q in peers])
         )
+
+
+SUMS = (
+    "cases",
+    "low",
+    "high",
+    "review",
+    "op_cases",
+    "op_medfee_fen",
+    "op_std_fen",
+    "points_e2",
+    "score_e2",
+    "std_fen",
+    "medfee_fen",
+    "hifp_fen",
+)
 
 
 def run_dip(ws: Workspace, year: int, p: DipParams, *, engine: str = "duckdb") -> DipOutcome:
@@ -360,38 +382,9 @@ def run_dip(ws: Workspace, year: int, p: DipParams, *, engine: str = "duckdb") -
 
     hosp: dict[str, dict] = {}
     for r in months:
-        h = hosp.setdefault(
-            r["fixmedins_code"],
-            {
-                "fixmedins_code": r["fixmedins_code"],
-                "months": [],
-                **{
-                    k: 0
-                    for k in (
-                        "cases",
-                        "low",
-                        "high",
-                        "review",
-                        "points_e2",
-                        "score_e2",
-                        "std_fen",
-                        "medfee_fen",
-                        "hifp_fen",
-                    )
-                },
-            },
-        )
-        for k in (
-            "cases",
-            "low",
-            "high",
-            "review",
-            "points_e2",
-            "score_e2",
-            "std_fen",
-            "medfee_fen",
-            "hifp_fen",
-        ):
+        code = r["fixmedins_code"]
+        h = hosp.setdefault(code, {"fixmedins_code": code, "months": [], **dict.fromkeys(SUMS, 0)})
+        for k in SUMS:
             h[k] += int(r[k] or 0)
         h["months"].append((int(r["points_e2"] or 0), int(r["medfee_fen"]) - int(r["hifp_fen"])))
     rows = [hosp[k] for k in sorted(hosp)]
@@ -407,7 +400,7 @@ def run_dip(ws: Workspace, year: int, p: DipParams, *, engine: str = "duckdb") -
     for r in rows:
         r["cmi"] = ratio(r["score_e2"], r["cases"] * p.score_scale * 100) or Decimal(0)
         r["cost_index"] = ratio(r["medfee_fen"], r["std_fen"]) or Decimal(0)
-    flag_upcoding(rows, levels, p.upcoding_cost_index)
+    flag_upcoding(rows, levels, p)
     n_dip = sum(r["cases"] for r in rows)
     summary = {
         "year": year,

@@ -66,7 +66,7 @@ class DipParams:
         default_factory=lambda: {"MCC": _d("1.10"), "CC": _d("1.05")}
     )
     monthly_advance_share: Decimal = _d("0.90")
-    upcoding_cost_index: Decimal = _d("0.80")
+    upcoding_procedure_rate_multiple: Decimal = _d("1.5")
     reimbursement_ratio: Decimal | None = None
     fund_budget: Decimal | None = None
     catalogue: CsvTable | None = None

@@ -232,16 +232,18 @@ def inpatient_diagnoses(rng: np.random.Generator, male: np.ndarray, age: np.ndar
 
 COMMON_SHARE = 0.85
 #: Common inpatient conditions: ICD-10 category → (weight, procedure prefix or "", share of
-#: cases operated, cost factor when operated).  Codes are taken from the reference lists.
+#: cases with it, cost factor with it).  Codes are taken from the reference lists.  Surgical
+#: conditions are mostly operated; medical ones rarely get a procedure (ventilation 96.71,
+#: thrombolysis 99.10), which makes a dearer DIP group.
 COMMON_INPATIENT = {
-    "J18": (0.12, "", 0.0, 1.0),
-    "I63": (0.10, "", 0.0, 1.0),
-    "J44": (0.08, "", 0.0, 1.0),
+    "J18": (0.12, "96.71", 0.05, 2.5),
+    "I63": (0.10, "99.10", 0.08, 2.0),
+    "J44": (0.08, "96.71", 0.06, 2.5),
     "I10": (0.06, "", 0.0, 1.0),
     "E11": (0.06, "", 0.0, 1.0),
     "J20": (0.05, "", 0.0, 1.0),
     "K29": (0.04, "", 0.0, 1.0),
-    "I50": (0.05, "", 0.0, 1.0),
+    "I50": (0.05, "96.71", 0.04, 2.5),
     "N39": (0.03, "", 0.0, 1.0),
     "K80": (0.06, "51.23", 0.85, 2.2),
     "K35": (0.05, "47.0", 0.9, 1.8),
@@ -297,7 +299,7 @@ def _procedure_rules() -> dict[str, tuple[str, float, float]]:
 
 
 def surgical_procedure(dx: np.ndarray) -> np.ndarray:
-    """The operation a diagnosis's category is usually treated with, "" for medical ones."""
+    """The procedure of the dearer group of a diagnosis's category ("" when it has none)."""
     rules = _procedure_rules()
     cats = np.array([d[:3] if d else "" for d in dx], dtype=object)
     out = np.full(len(dx), "", dtype=object)
@@ -476,8 +478,8 @@ def _stays(
         cost = los * daily_fen
         proc = np.full(len(los), "", dtype=object)
     if h.upcoder is not None:
-        # Up-coding: conservative cases of diagnoses that have an operation are coded with it
-        # (a dearer group), the care and its cost unchanged.
+        # Up-coding: cases without a procedure get the procedure of their category's dearer
+        # group (operation, ventilation, thrombolysis); the care and its cost are unchanged.
         surgical = surgical_procedure(dx)
         up = h.upcoder[hosp] & (proc == "") & (surgical != "") & (rng.random(len(los)) < 0.9)
         proc = np.where(up, surgical, proc)

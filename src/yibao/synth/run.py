@@ -253,9 +253,7 @@ def synthesize(
                 writers["claims"].write(tbl.drop_columns(["_plant"]))
             for y in prior_years:
                 rng_y = np.random.default_rng(np.random.SeedSequence([seed, 15, year - y, ci]))
-                usage_y = draw_usage(
-                    rng_y, preset, county.age, county.claims_ok, resident, counts[code]
-                )
+                usage_y = usage  # the same people fall ill; fewer admissions kept below
                 for lo in range(0, n, CHUNK_PERSONS):
                     people = np.arange(lo, min(n, lo + CHUNK_PERSONS))
                     block = chunk_claims(
