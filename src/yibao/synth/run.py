@@ -529,7 +529,7 @@ def _manifest(
 VOLUME_GROWTH = 0.02
 COST_GROWTH = 0.02
 #: The planted over-budget hospital had this share fewer admissions in earlier years.
-OVER_BUDGET_HISTORY_CUT = 0.35
+OVER_BUDGET_HISTORY_CUT = 0.50
 
 
 def plant_payment_hospitals(h: Hospitals) -> None:
