@@ -251,24 +251,13 @@ def synthesize(
                 truth += _claim_truth(tbl)
                 _account(tbl, totals[code], real)
                 writers["claims"].write(tbl.drop_columns(["_plant"]))
-            for y in prior_years:
-                rng_y = np.random.default_rng(np.random.SeedSequence([seed, 15, year - y, ci]))
-                usage_y = usage  # the same people fall ill; fewer admissions kept below
-                for lo in range(0, n, CHUNK_PERSONS):
-                    people = np.arange(lo, min(n, lo + CHUNK_PERSONS))
-                    block = chunk_claims(
-                        rng_y,
-                        preset,
-                        hospitals,
-                        picker,
-                        usage_y,
-                        people,
-                        county.sex_male,
-                        county.age,
+                for y in prior_years:
+                    rng_y = np.random.default_rng(
+                        np.random.SeedSequence([seed, 15, year - y, ci, k])
                     )
-                    block = earlier_year(rng_y, block, hospitals, year - y)
-                    tbl = claims_table(
-                        block,
+                    earlier = earlier_year(rng_y, block, hospitals, year - y)
+                    tbl_y = claims_table(
+                        earlier,
                         code,
                         y,
                         prior_serial[y] + 1,
@@ -278,10 +267,9 @@ def synthesize(
                         county.idet,
                         hospitals,
                     )
-                    prior_serial[y] += tbl.num_rows
-                    say(f"{county.name}: {y} 年度结算 {tbl.num_rows:,} 条")
-                    tbl = shift_years(payer.pay(tbl), year - y)
-                    prior[y].write(tbl.drop_columns(["_plant"]))
+                    prior_serial[y] += tbl_y.num_rows
+                    tbl_y = shift_years(payer.pay(tbl_y), year - y)
+                    prior[y].write(tbl_y.drop_columns(["_plant"]))
         rng_a = np.random.default_rng(streams[1])
         say("财政补助、基金明细账、预算、满意度调查")
         gen_counts = {c: totals[c].residents for c in codes}
@@ -544,13 +532,15 @@ def plant_payment_hospitals(h: Hospitals) -> None:
 
 
 def earlier_year(rng: np.random.Generator, b: ClaimBlock, h: Hospitals, k: int) -> ClaimBlock:
-    """A year's claims as they were ``k`` years earlier: fewer admissions, lower costs, no
-    planted claims, and fewer admissions at the over-budget hospital."""
-    keep = (b.plant == "") & (rng.random(len(b.person)) < (1 + VOLUME_GROWTH) ** -k)
+    """The main year's claims as they were ``k`` years earlier: the same people, hospitals and
+    diagnoses, fewer admissions and visits, lower costs (with a little noise per claim), no
+    planted claims, and half the claims at the planted over-budget hospital."""
+    n = len(b.person)
+    keep = (b.plant == "") & (rng.random(n) < (1 + VOLUME_GROWTH) ** -k)
     if h.over_budget is not None:
-        keep &= ~(h.over_budget[b.hosp] & (rng.random(len(b.person)) < OVER_BUDGET_HISTORY_CUT))
+        keep &= ~(h.over_budget[b.hosp] & (rng.random(n) < OVER_BUDGET_HISTORY_CUT))
     sub = ClaimBlock(*(getattr(b, f)[keep] for f in ClaimBlock.__annotations__))
-    f = (1 + COST_GROWTH) ** -k
+    f = (1 + COST_GROWTH) ** -k * rng.lognormal(0.0, 0.10, len(sub.person))
     sub.medfee = np.maximum(fen_of_draws(sub.medfee * f / 100), 1)
     sub.inscp = np.minimum(fen_of_draws(sub.inscp * f / 100), sub.medfee)
     return sub
