@@ -463,6 +463,24 @@ def bench_synth_cmd(
             out.print(f"{k}: {v}")
 
 
+@bench_app.command("payment")
+def bench_payment_cmd(
+    preset: Annotated[str, typer.Option(help="合成区域预设")] = "yiyang-2019",
+    scale: Annotated[float, typer.Option(help="规模")] = 1.0,
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """支付清算用时 / three generated years → DIP catalogue, DIP and budget control (issue 15)."""
+    from yibao.payment.bench import bench_payment
+
+    res = bench_payment(preset, scale, engine.value)
+    if as_json:
+        print(json.dumps(res, ensure_ascii=False))
+    else:
+        for k, v in res.items():
+            out.print(f"{k}: {v}")
+
+
 @bench_app.command("settle")
 def bench_settle_cmd(
     claims: Annotated[int, typer.Option("--claims", help="生成并结算的结算单数")] = 1_000_000,
