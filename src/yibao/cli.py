@@ -283,7 +283,7 @@ def payment(
 ) -> None:
     """医保支付 / hospital payment: 总额控制或 DIP 清算, xlsx; build-catalogue 生成 DIP 目录.
 
-    Exit 1 when hospitals are flagged (ahead of budget pace, suspected up-coding)."""
+    Exit 1 when hospitals are flagged (ahead of budget pace at year end, suspected up-coding)."""
     from yibao.payment.cli import run_payment_cli
 
     raise typer.Exit(

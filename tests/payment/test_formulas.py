@@ -132,8 +132,8 @@ def _case_backend() -> ibis.BaseBackend:
             "k_proc": [""],
             "k_chapter": ["K"],
             "k_treatment": ["C"],
-            "score_e2": [100_000],
-            "std_fen": [1000_00],
+            "score_d": pa.array([D("1000.00")], pa.decimal128(18, 2)),
+            "std_d": pa.array([D("1000.00")], pa.decimal128(18, 2)),
         }
     )
     con.register("_c", cat)

@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from yibao.engine.workspace import Workspace, replace_rows, transaction
-from yibao.money import fen_expr, from_fen, ratio, round_fen
+from yibao.money import fen_expr, from_fen, ratio, round_fen, to_fen
 from yibao.payment.inputs import PaymentInputError, backend_for, claim_years
 from yibao.payment.params import BudgetParams
 from yibao.payment.tables import (
@@ -177,7 +177,7 @@ def run_budget(
         reserve = round_fen(b_total * p.reserve_share)
         a = b_total - reserve
         profile = h["last"] if (p.advance_profile == "last_year" and h["last"]) else [1] * 12
-        adv = split_fen(int(a * 100), profile)
+        adv = split_fen(to_fen(a), profile)
         cur = spent.get((code, year), [0] * 12)
         actual = from_fen(sum(cur))
         settlement, band = band_settlement(a, actual, p)
@@ -186,7 +186,7 @@ def run_budget(
         cum, crossed = 0, None
         for m in range(12):
             cum += cur[m]
-            use = ratio(cum, int(a * 100)) if a else None
+            use = ratio(cum, to_fen(a)) if a else None
             elapsed = ratio(m + 1, 12)
             ahead = use is not None and use > elapsed * (1 + p.pace_tolerance)
             if ahead and crossed is None:

@@ -165,6 +165,7 @@ def build_catalogue(
         rows.append(
             {
                 "catalogue_id": cid,
+                "year": max(years),
                 "group_code": code,
                 "group_kind": r["group_kind"],
                 "dx_key": r["dx_key"] if core_g else None,
@@ -181,6 +182,7 @@ def build_catalogue(
     core_cases = sum(r["n"] for r in core_rows)
     info = {
         "catalogue_id": cid,
+        "year": max(years),
         "years": ",".join(map(str, sorted(years))),
         "weights": ":".join(str(weights[y]) for y in sorted(years)),
         "cutoff": n_cut,

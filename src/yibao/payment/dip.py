@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from yibao.engine.workspace import Workspace, replace_rows, transaction
-from yibao.money import from_fen, ratio, round_fen, round_places, to_fen
+from yibao.money import PPM, fen_expr, from_fen, ppm_exact, ratio, round_fen, round_places, to_fen
 from yibao.payment.catalogue import CORE
 from yibao.payment.inputs import (
     SEVERITY_TABLE,
@@ -62,7 +62,7 @@ class DipOutcome:
 
 def e2(v: Decimal) -> int:
     """A coefficient or score with two places → integer hundredths (exact)."""
-    return int(round_places(v, 2) * 100)
+    return to_fen(round_places(v, 2))  # hundredths, exactly as fen are of a yuan
 
 
 def load_catalogue(ws: Workspace, p: DipParams) -> str:
@@ -108,8 +108,7 @@ def load_catalogue(ws: Workspace, p: DipParams) -> str:
         "CASE treatment "
         + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in TREATMENT_CODES.items())
         + " ELSE treatment END AS k_treatment, "
-        "CAST(round(CAST(score AS DECIMAL(18,4)) * 100) AS BIGINT) AS score_e2, "
-        "CAST(round(CAST(std_cost AS DECIMAL(18,2)) * 100) AS BIGINT) AS std_fen "
+        "CAST(score AS DECIMAL(18,2)) AS score_d, CAST(std_cost AS DECIMAL(18,2)) AS std_d "
         f"FROM {src}"
     )
     if p.catalogue is not None:
@@ -125,6 +124,7 @@ def _exists(ws: Workspace, name: str) -> bool:
 def grouped_cases(b, cases: ir.Table) -> ir.Table:  # noqa: ANN001
     """Each case's catalogue group: a core group by keys, else the 综合 group, else none."""
     cat = b.table(CAT_TABLE)
+    cat = cat.mutate(score_e2=fen_expr(cat.score_d), std_fen=fen_expr(cat.std_d))
     core = cat.filter(cat.group_kind == CORE)
     core = core.select(
         c_dx=core.k_dx,
@@ -174,19 +174,22 @@ def scored_cases(b, cases: ir.Table, p: DipParams) -> ir.Table:  # noqa: ANN001
     g = g.left_join(persons, g.psn_no == persons.pp_no).drop("pp_no")
     sev = b.table(SEVERITY_TABLE)
     g = g.left_join(sev, g.dise_codg == sev.code).drop("code")
-    ymd_s = g.setl_time.year() * 10000 + g.setl_time.month() * 100 + g.setl_time.day()
-    ymd_b = g.brdy.year() * 10000 + g.brdy.month() * 100 + g.brdy.day()
-    age = ((ymd_s - ymd_b) // 10000).cast("int64")
+    st, bd = g.setl_time, g.brdy
+    before_birthday = (st.month() < bd.month()) | (
+        (st.month() == bd.month()) & (st.day() < bd.day())
+    )
+    age = (st.year() - bd.year() - before_birthday.cast("int64")).cast("int64")
     high = p.outlier_high
     if high != high.to_integral_value():
         raise PaymentInputError("payment.dip.outlier_high 应为整数倍(如 2)")
     k = int(high) - 1
-    low_e2, high_e2, ext_e2 = e2(p.outlier_low), e2(high), e2(p.outlier_extreme)
+    low_ppm, high_ppm = ppm_exact(p.outlier_low), ppm_exact(high)
+    ext_ppm = ppm_exact(p.outlier_extreme)
     cost, std, sc = g.medfee_fen, g.std_fen, g.score_e2
     x = g.mutate(
-        is_low=cost * 100 < std * low_e2,
-        is_high=cost * 100 > std * high_e2,
-        is_ext=cost * 100 > std * ext_e2,
+        is_low=cost * PPM < std * low_ppm,
+        is_high=cost * PPM > std * high_ppm,
+        is_ext=cost * PPM > std * ext_ppm,
         coef_e6=_coef_case(g.hi_setl_lv, p.level_coefficient)
         * _age_coef(age, p.age_coefficient)
         * _coef_case(g.severity, p.severity_coefficient),
@@ -398,7 +401,7 @@ def run_dip(ws: Workspace, year: int, p: DipParams, *, engine: str = "duckdb") -
     rows, pv, residual = settle_hospitals(rows, dip_budget, budget_pv, p.monthly_advance_share)
     names, levels = _institutions(ws)
     for r in rows:
-        r["cmi"] = ratio(r["score_e2"], r["cases"] * p.score_scale * 100) or Decimal(0)
+        r["cmi"] = ratio(from_fen(r["score_e2"]), r["cases"] * p.score_scale) or Decimal(0)
         r["cost_index"] = ratio(r["medfee_fen"], r["std_fen"]) or Decimal(0)
     flag_upcoding(rows, levels, p)
     n_dip = sum(r["cases"] for r in rows)

@@ -52,7 +52,7 @@ class PaymentStep:
                     ("总额控制清算", PAYMENT_BUDGET_HOSPITALS, outcome.hospitals),
                     ("汇总", PAYMENT_BUDGET_SUMMARY, [outcome.summary]),
                 ]
-                flagged = sum(1 for h in outcome.hospitals if h["crossed_month"])
+                flagged = sum(1 for h in outcome.hospitals if h["ahead_at_end"])
                 names = [
                     "payment_budget_hospitals",
                     "payment_budget_months",

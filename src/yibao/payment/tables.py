@@ -156,6 +156,7 @@ PAYMENT_DIP_CATALOGUE = Table(
     "One row per catalogue and group: core groups (diagnosis + procedure) and integrated groups.",
     columns=(
         c("catalogue_id", "string", "目录编号"),
+        c("year", "int32", "目录最近数据年度"),
         c("group_code", "string", "病种编码"),
         c("group_kind", "string", "病种类型"),
         c("dx_key", "string", "主诊断(亚目)"),
@@ -169,6 +170,7 @@ PAYMENT_DIP_CATALOGUE = Table(
     ),
     key=("catalogue_id", "group_code"),
     produced_by="payment_catalogue",
+    year_column="year",
     tests=(
         DataTest(
             "scores_positive",
@@ -184,6 +186,7 @@ PAYMENT_DIP_CATALOGUE_INFO = Table(
     "One row per catalogue built from claims history (`yibao payment build-catalogue`).",
     columns=(
         c("catalogue_id", "string", "目录编号"),
+        c("year", "int32", "目录最近数据年度"),
         c("years", "string", "数据年度"),
         c("weights", "string", "年度权重"),
         c("cutoff", "int", "核心病种例数临界值", "例"),
@@ -197,6 +200,7 @@ PAYMENT_DIP_CATALOGUE_INFO = Table(
     ),
     key=("catalogue_id",),
     produced_by="payment_catalogue",
+    year_column="year",
 )
 
 PAYMENT_DIP_CASES = Table(
