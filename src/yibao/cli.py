@@ -171,6 +171,9 @@ def synth(
         list[str] | None, typer.Option(help="异常比例 类型=比例, 可多次 / anomaly rate")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出清单")] = False,
+    years: Annotated[
+        int, typer.Option(help="连续年度数(1–3);之前年度的结算单写入 claims_年度 文件")
+    ] = 1,
 ) -> None:
     """生成合成区域数据 / synthetic region exports with planted anomalies and ground truth."""
     from yibao.synth.cli import run_synth
@@ -185,6 +188,7 @@ def synth(
             encoding=encoding,
             rates=rate or [],
             as_json=as_json,
+            years=years,
             out=out,
             err=err,
         )
@@ -280,6 +284,44 @@ def supervise(
             user=user,
             against_truth=against_truth,
             policy=policy,
+            out=out,
+            err=err,
+        )
+    )
+
+
+@app.command()
+def payment(
+    target: Annotated[
+        str, typer.Argument(help="工作区目录,或 build-catalogue / workspace, or build-catalogue")
+    ],
+    workspace: Annotated[Path | None, typer.Argument(help="build-catalogue 时的工作区目录")] = None,
+    year: Annotated[int | None, typer.Option(help="清算年度 / year")] = None,
+    method: Annotated[str, typer.Option(help="支付方式 budget(总额控制)或 dip")] = "budget",
+    years: Annotated[
+        str | None, typer.Option(help="build-catalogue:数据年度,如 2017,2018,2019")
+    ] = None,
+    scores: Annotated[
+        Path | None, typer.Option(help="考核得分 CSV(定点医疗机构编号, 考核得分),返还保证金")
+    ] = None,
+    policy: Annotated[str | None, typer.Option(help="政策预设或 YAML(默认取工作区设置)")] = None,
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
+) -> None:
+    """医保支付 / hospital payment: 总额控制或 DIP 清算, xlsx; build-catalogue 生成 DIP 目录.
+
+    Exit 1 when hospitals are flagged (ahead of budget pace at year end, suspected up-coding)."""
+    from yibao.payment.cli import run_payment_cli
+
+    raise typer.Exit(
+        run_payment_cli(
+            target=target,
+            workspace=workspace,
+            year=year,
+            method=method,
+            years=years,
+            scores=scores,
+            policy=policy,
+            engine=engine.value,
             out=out,
             err=err,
         )
@@ -516,6 +558,24 @@ def bench_synth_cmd(
     from yibao.bench import bench_synth
 
     res = bench_synth(preset, scale, fmt)
+    if as_json:
+        print(json.dumps(res, ensure_ascii=False))
+    else:
+        for k, v in res.items():
+            out.print(f"{k}: {v}")
+
+
+@bench_app.command("payment")
+def bench_payment_cmd(
+    preset: Annotated[str, typer.Option(help="合成区域预设")] = "yiyang-2019",
+    scale: Annotated[float, typer.Option(help="规模")] = 1.0,
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """支付清算用时 / three generated years → DIP catalogue, DIP and budget control (issue 15)."""
+    from yibao.payment.bench import bench_payment
+
+    res = bench_payment(preset, scale, engine.value)
     if as_json:
         print(json.dumps(res, ensure_ascii=False))
     else:

@@ -19,6 +19,7 @@ __all__ = [
     "area_codes",
     "area_history",
     "area_name",
+    "complication_levels",
     "counties_of",
     "data_dir",
     "drg_groups",
@@ -221,3 +222,11 @@ def procedures() -> dict[str, str]:
 def drg_groups() -> dict[str, str]:
     """CHS-DRG 1.1 group code → name (DRG.dat); no weights, those are regional."""
     return _read_code_name(data_dir() / "chs-drg-1.1" / "DRG.dat")
+
+
+@cache
+def complication_levels() -> dict[str, str]:
+    """Diagnosis code → "MCC" or "CC" (CHS-DRG 1.1 MCC.dat, CC.dat); MCC wins over CC."""
+    out = {code: "CC" for code in _read_code_name(data_dir() / "chs-drg-1.1" / "CC.dat")}
+    out.update({code: "MCC" for code in _read_code_name(data_dir() / "chs-drg-1.1" / "MCC.dat")})
+    return out

@@ -17,6 +17,7 @@ from yibao.pipeline.checks import run_checks
 from yibao.pipeline.context import build_context, policy_hash
 from yibao.pipeline.folder import recognise, table_from_headers
 from yibao.pipeline.runner import run_folder
+from yibao.pipeline.steps import STEPS
 from yibao.pipeline.trace import trace
 from yibao.policy import load_policy
 from yibao.schema import DERIVED, TABLES
@@ -60,7 +61,10 @@ def gbk_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _stored(ws: Workspace) -> dict[str, list[tuple]]:
     out = {}
+    in_run = {step.name for step in STEPS}  # payment is a separate command (needs more input)
     for name, t in DERIVED.items():
+        if t.produced_by not in in_run:
+            continue
         cols = [c.name for c in t.columns if c.name not in VOLATILE]
         sel = ", ".join(f'"{c}"' for c in cols)
         out[name] = ws.con.execute(f"SELECT {sel} FROM {name} ORDER BY ALL").fetchall()
@@ -114,7 +118,8 @@ def test_run_gives_the_same_tables_as_the_step_commands(
     assert r.returncode == 0, r.stdout + r.stderr
     with Workspace.open(run_ws, read_only=True) as a, Workspace.open(step, read_only=True) as b:
         ran, stepped = _stored(a), _stored(b)
-        for name in DERIVED:
+        assert ran.keys() == stepped.keys()
+        for name in ran:
             assert ran[name] == stepped[name], name
         assert all(ran[n] for n in ("settlements", "finance_subsidy_due", "supervise_findings"))
         for t in TABLES:

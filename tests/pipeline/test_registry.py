@@ -35,7 +35,14 @@ def test_settlements_registry_matches_the_chain_output():
 
 def test_every_derived_table_declares_its_step_year_and_labels():
     for t in DERIVED.values():
-        assert t.produced_by in ("settle", "finance", "supervise", "evaluate"), t.name
+        assert t.produced_by in (
+            "settle",
+            "finance",
+            "supervise",
+            "evaluate",
+            "payment",
+            "payment_catalogue",
+        ), t.name
         assert t.year_column in t.column_names, t.name
         assert set(t.key) <= set(t.column_names), t.name
         assert all(c.label for c in t.columns), t.name

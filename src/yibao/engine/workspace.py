@@ -135,6 +135,22 @@ def _connect(db: Path, *, read_only: bool, config: dict[str, str]) -> duckdb.Duc
             raise
 
 
+PROCEDURE_REFS = "_ref_procedure_codes"
+
+
+def ensure_procedure_refs(con: duckdb.DuckDBPyConnection) -> None:
+    """ICD-9-CM-3 医保版 codes for the ingest check of claims.oprn_oprt_code (issue 15)."""
+    from yibao.refdata import procedures
+
+    q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+    if con.execute(q, [PROCEDURE_REFS]).fetchone()[0]:
+        return
+    codes = pa.table({"code": pa.array(sorted(procedures()), pa.string())})
+    con.register("_proc_src", codes)
+    con.execute(f"CREATE TABLE {PROCEDURE_REFS} AS SELECT code FROM _proc_src")
+    con.unregister("_proc_src")
+
+
 def table_ddl(t: Table) -> str:
     cols = ",\n    ".join(f'"{c.name}" {c.sql_type}' for c in t.columns)
     return (
@@ -229,6 +245,7 @@ class Workspace:
             self.con.register("_area_src", codes)
             self.con.execute("CREATE TABLE _ref_area_codes AS SELECT code FROM _area_src")
             self.con.unregister("_area_src")
+        ensure_procedure_refs(self.con)
 
     @property
     def tmpdir(self) -> Path:

@@ -16,7 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from yibao.engine.sql import sql_ident, sql_literal
-from yibao.engine.workspace import Workspace
+from yibao.engine.workspace import PROCEDURE_REFS, Workspace, ensure_procedure_refs
 from yibao.ingest.headers import HeaderMap, map_headers
 from yibao.ingest.readers import FileRejected, Staged, stage_file
 from yibao.ingest.validate import (
@@ -170,6 +170,7 @@ def stage_and_check(
     # Rename c0…cN to canonical names in a view so that validation sees the schema's names.
     sel = ", ".join(f"c{i} AS {sql_ident(c)}" for c, i in hm.columns.items())
     _run(con, f"CREATE TEMP VIEW {stage}_v AS SELECT {sel}, {ROW} FROM {stage}")
+    ensure_procedure_refs(con)
     backend = ibis.duckdb.from_connection(con)
     step(f"解析 {staged.rows:,} 行")
     prepared = prepare(backend.table(f"{stage}_v"), table)
@@ -183,7 +184,10 @@ def stage_and_check(
     v = check(
         backend.table(f"{stage}_t"),
         table,
-        Refs(area_codes=backend.table(refs_table)),
+        Refs(
+            area_codes=backend.table(refs_table),
+            procedure_codes=backend.table(PROCEDURE_REFS),
+        ),
         today=today,
         existing=backend.table(existing) if existing else None,
     )

@@ -49,6 +49,7 @@ class Refs:
     """Reference tables on the engine in use (so that membership is a join, not a literal list)."""
 
     area_codes: ir.Table  # one column: code
+    procedure_codes: ir.Table | None = None  # one column: code (ICD-9-CM-3 医保版)
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,16 @@ def check(
                     col.name,
                     s,
                     AREA_UNKNOWN_REASON,
+                )
+            )
+        if col.check == "procedure" and refs.procedure_codes is not None:
+            errors.append(
+                _error(
+                    t,
+                    s.notnull() & ~s.isin(refs.procedure_codes["code"]),
+                    col.name,
+                    s,
+                    f"{col.label}不是有效的手术操作编码(ICD-9-CM-3 医保版)",
                 )
             )
     errors.extend(_row_rule_errors(t, table, today))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from yibao.money import is_whole_fen
 from yibao.policy.model import (
     PARAM_TYPES,
     Bracket,
+    CsvTable,
     DatedValue,
     Parameter,
     PolicyError,
@@ -25,6 +28,8 @@ from yibao.policy.model import (
 PRESET_DIR = Path(__file__).parent / "presets"
 META_KEYS = {"description", "unit", "reference", "type", "values", "note", "item_type"}
 WRAPPER_KEYS = {"value", "reference", "note"}
+#: Folder of the YAML file being read, so that a ``csv_table`` path is relative to its file.
+_BASE_DIR: contextvars.ContextVar[Path | None] = contextvars.ContextVar("_BASE_DIR", default=None)
 
 
 class DecimalLoader(yaml.SafeLoader):
@@ -134,7 +139,11 @@ def load_policy(ref: str | Path, *, _seen: tuple[str, ...] = ()) -> Policy:
         files.extend(base.files)
     # A file that only re-labels a baseline (``extends`` and no own parameters) is allowed.
     empty = doc["parameters"] in (None, {}) and doc.get("extends")
-    own = {} if empty else dict(_walk(doc["parameters"], "", fname))
+    token = _BASE_DIR.set(path.parent)
+    try:
+        own = {} if empty else dict(_walk(doc["parameters"], "", fname))
+    finally:
+        _BASE_DIR.reset(token)
     params.update(own)
     files.append(fname)
     meta = {k: doc[k] for k in ("region", "description", "extends", "references") if k in doc}
@@ -265,7 +274,22 @@ def _typed(ptype: str, raw: Any, fname: str, key: str, item_type: str | None) ->
         if item_type not in ("amount", "rate", "count", "text", "scale", "codes"):
             raise PolicyError(fname, key, "table 类型须用 item_type 说明每项的类型")
         return {str(k): _typed(item_type, v, fname, f"{key}.{k}", None) for k, v in raw.items()}
+    if ptype == "csv_table":
+        return _csv_table(raw, fname, key)
     raise PolicyError(fname, key, f"未知类型 {ptype}")
+
+
+def _csv_table(raw: Any, fname: str, key: str) -> CsvTable:
+    """A CSV file named relative to the policy file that names it; must exist when loaded."""
+    if not isinstance(raw, str) or not raw.lower().endswith(".csv"):
+        raise PolicyError(fname, key, f"csv_table 类型的取值应为 CSV 文件路径,得到 {raw!r}")
+    p = Path(raw)
+    base = _BASE_DIR.get()
+    if not p.is_absolute() and base is not None:
+        p = base / p
+    if not p.is_file():
+        raise PolicyError(fname, key, f"参考表文件不存在: {p}")
+    return CsvTable(path=p.resolve(), sha256=hashlib.sha256(p.read_bytes()).hexdigest())
 
 
 def _scale(raw: Any, fname: str, key: str) -> Scale:

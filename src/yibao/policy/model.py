@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
-ParamType = Literal["amount", "rate", "count", "scale", "table", "text", "flag", "codes"]
+ParamType = Literal[
+    "amount", "rate", "count", "scale", "table", "text", "flag", "codes", "csv_table"
+]
 PARAM_TYPES: tuple[str, ...] = (
     "amount",
     "rate",
@@ -21,6 +24,7 @@ PARAM_TYPES: tuple[str, ...] = (
     "text",
     "flag",
     "codes",
+    "csv_table",
 )
 
 
@@ -54,6 +58,24 @@ class Scale:
             top = base if upper is None else min(base, upper)
             total += (top - b.threshold) * b.rate
         return total
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A dated reference table kept as a CSV file beside the policy (e.g. a DIP catalogue).
+
+    The policy names the file; its SHA-256 enters the policy hash, so replacing the file is a
+    new policy.  Columns are checked by the module that reads it.
+    """
+
+    path: Path
+    sha256: str
+
+    def __str__(self) -> str:
+        return f"{self.path.name} (sha256 {self.sha256[:12]})"
+
+    def __repr__(self) -> str:  # the policy hash reads repr: content, not where it is installed
+        return f"CsvTable({self.path.name!r}, {self.sha256!r})"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from rich.table import Table as RichTable
 
 from yibao.money import pct_text
 from yibao.policy.loader import Policy
-from yibao.policy.model import Scale
+from yibao.policy.model import CsvTable, Scale
 
 
 def fmt_value(value: Any, unit: str = "") -> str:
@@ -35,6 +35,8 @@ def fmt_value(value: Any, unit: str = "") -> str:
 
 
 def jsonable(value: Any) -> Any:
+    if isinstance(value, CsvTable):
+        return {"file": str(value.path), "sha256": value.sha256}
     if isinstance(value, Scale):
         return [{"threshold": str(b.threshold), "rate": str(b.rate)} for b in value.brackets]
     if isinstance(value, dict):

@@ -10,6 +10,7 @@ all read this one registry.
 from __future__ import annotations
 
 from yibao.evaluate.tables import EVALUATE_TABLES
+from yibao.payment.tables import PAYMENT_TABLES
 from yibao.schema.model import Column, DataTest, DType, Lineage, Table
 
 
@@ -578,6 +579,7 @@ DERIVED: dict[str, Table] = {
         SUPERVISE_HOSPITAL_SUMMARY,
         SUPERVISE_RUNS,
         *EVALUATE_TABLES,
+        *PAYMENT_TABLES,
     )
 }
 

@@ -90,8 +90,9 @@ class Column:
     required: bool = False
     codes: Mapping[str, str] | None = None
     value_aliases: Mapping[str, str] = field(default_factory=dict)
-    #: "area" → must be a GB/T 2260 code; "certno" → GB 11643 resident ID.
-    check: Literal["area", "certno"] | None = None
+    #: "area" → must be a GB/T 2260 code; "certno" → GB 11643 resident ID;
+    #: "procedure" → an ICD-9-CM-3 医保版 code (SS_INFO.dat).
+    check: Literal["area", "certno", "procedure"] | None = None
     min_value: Decimal | int | None = None
     max_value: Decimal | int | None = None
     #: Personal data (ID numbers, names, diagnoses): masked wherever users may see it.

@@ -308,6 +308,15 @@ CLAIMS = Table(
             personal=True,
         ),
         Column(
+            "oprn_oprt_code",
+            "string",
+            "主要手术操作编码",
+            "ICD-9-CM-3 医保版 2.0 main procedure; empty for conservative treatment.",
+            aliases=("手术操作编码", "主手术操作编码", "oprn_oprt_codg"),
+            check="procedure",
+        ),
+        Column("dept_codg", "string", "科室编码", aliases=("科别", "科室代码", "dept_code")),
+        Column(
             "act_ipt_days", "int", "实际住院天数", unit="天", aliases=("住院天数",), min_value=0
         ),
         *(

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from yibao.money import fen_of_draws
-from yibao.refdata import area_name, counties_of, icd10_diagnoses
+from yibao.refdata import area_name, counties_of, icd10_diagnoses, procedures
 
 from .preset import CHRONIC_SHARE_BY_AGE, INPATIENT_RATE_BY_AGE, SynthPreset
 from .vec import concat, expand, money, take_str, zpad
@@ -42,6 +42,8 @@ class Hospitals:
     factor: np.ndarray  # cost factor around the level's norm
     offsite: np.ndarray  # bool
     inflated: np.ndarray  # bool
+    upcoder: np.ndarray | None = None  # bool; planted only for multi-year output (--years)
+    over_budget: np.ndarray | None = None  # bool; ditto
 
 
 def make_hospitals(
@@ -131,10 +133,24 @@ def make_hospitals(
 # ---- diagnoses ---------------------------------------------------------------------------
 
 CHAPTER_WEIGHTS = {
-    "I": 0.19, "J": 0.15, "K": 0.12, "S": 0.08, "C": 0.07, "M": 0.07, "N": 0.06, "E": 0.05,
-    "R": 0.04, "G": 0.04, "H": 0.03, "L": 0.02, "D": 0.02, "A": 0.02, "B": 0.01, "F": 0.01,
+    "I": 0.19,
+    "J": 0.15,
+    "K": 0.12,
+    "S": 0.08,
+    "C": 0.07,
+    "M": 0.07,
+    "N": 0.06,
+    "E": 0.05,
+    "R": 0.04,
+    "G": 0.04,
+    "H": 0.03,
+    "L": 0.02,
+    "D": 0.02,
+    "A": 0.02,
+    "B": 0.01,
+    "F": 0.01,
     "T": 0.02,
-}  # fmt: skip
+}
 
 
 def _in(code: str, lo: str, hi: str) -> bool:
@@ -205,7 +221,119 @@ def inpatient_diagnoses(rng: np.random.Generator, male: np.ndarray, age: np.ndar
     dx[fem] = p.female[rng.integers(0, len(p.female), fem.sum())]
     mal = male & (age >= 40) & (u < 0.05)
     dx[mal] = p.male[rng.integers(0, len(p.male), mal.sum())]
+    # Most admissions are for a few common conditions (so that DIP groups have cases).
+    common = ~births & ~fem & ~mal & (rng.random(n) < COMMON_SHARE)
+    cp = common_pool()
+    dx[common] = cp.codes[rng.choice(len(cp.codes), size=int(common.sum()), p=cp.p)]
     return dx
+
+
+# ---- procedures (ICD-9-CM-3 医保版) --------------------------------------------------------
+
+COMMON_SHARE = 0.85
+#: Common inpatient conditions: ICD-10 category → (weight, procedure prefix or "", share of
+#: cases with it, cost factor with it).  Codes are taken from the reference lists.  Surgical
+#: conditions are mostly operated; medical ones rarely get a procedure (ventilation 96.71,
+#: thrombolysis 99.10), which makes a dearer DIP group.
+COMMON_INPATIENT = {
+    "J18": (0.12, "96.71", 0.05, 2.5),
+    "I63": (0.10, "99.10", 0.08, 2.0),
+    "J44": (0.08, "96.71", 0.06, 2.5),
+    "I10": (0.06, "", 0.0, 1.0),
+    "E11": (0.06, "", 0.0, 1.0),
+    "J20": (0.05, "", 0.0, 1.0),
+    "K29": (0.04, "", 0.0, 1.0),
+    "I50": (0.05, "96.71", 0.04, 2.5),
+    "N39": (0.03, "", 0.0, 1.0),
+    "K80": (0.06, "51.23", 0.85, 2.2),
+    "K35": (0.05, "47.0", 0.9, 1.8),
+    "I20": (0.06, "36.06", 0.6, 3.0),
+    "S72": (0.04, "79.35", 0.85, 3.2),
+    "H25": (0.05, "13.41", 0.95, 1.3),
+    "K40": (0.04, "53.0", 0.9, 1.6),
+    "N20": (0.04, "98.51", 0.7, 1.4),
+    "C34": (0.03, "32.4", 0.5, 3.5),
+    "M17": (0.04, "81.54", 0.6, 4.0),
+}
+#: Sex-specific and obstetric categories: procedure prefix, share operated, cost factor.
+SPECIFIC_PROCEDURES = {
+    "O82": ("74.1", 1.0, 1.6),
+    "O80": ("73.5", 0.6, 1.0),
+    "D25": ("68.4", 0.7, 2.0),
+    "N40": ("60.2", 0.5, 2.0),
+    "C61": ("60.5", 0.4, 3.0),
+}
+
+
+@dataclass(frozen=True)
+class CommonPool:
+    codes: np.ndarray  # one real ICD-10 code per common category
+    p: np.ndarray
+
+
+@cache
+def common_pool() -> CommonPool:
+    codes = sorted(icd10_diagnoses())
+    picked, weights = [], []
+    for cat, (w, *_rest) in COMMON_INPATIENT.items():
+        members = [c for c in codes if c.startswith(cat)]
+        if members:
+            picked.append(members[0])
+            weights.append(w)
+    p = np.array(weights)
+    return CommonPool(np.array(picked, dtype=object), p / p.sum())
+
+
+@cache
+def _procedure_rules() -> dict[str, tuple[str, float, float]]:
+    """ICD-10 category → (a real procedure code, share operated, cost factor)."""
+    procs = sorted(procedures())
+    out = {}
+    rules = {c: (pre, share, f) for c, (_w, pre, share, f) in COMMON_INPATIENT.items() if pre}
+    rules.update(SPECIFIC_PROCEDURES)
+    for cat, (prefix, share, factor) in rules.items():
+        members = [c for c in procs if c.startswith(prefix)]
+        if members:
+            out[cat] = (members[0], share, factor)
+    return out
+
+
+def surgical_procedure(dx: np.ndarray) -> np.ndarray:
+    """The procedure of the dearer group of a diagnosis's category ("" when it has none)."""
+    rules = _procedure_rules()
+    cats = np.array([d[:3] if d else "" for d in dx], dtype=object)
+    out = np.full(len(dx), "", dtype=object)
+    for cat, (code, _share, _f) in rules.items():
+        out[cats == cat] = code
+    return out
+
+
+def assign_procedures(rng: np.random.Generator, dx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Main procedure per inpatient stay and the cost factor it brings (diagnosis decides, and
+    the diagnosis already fits the patient's sex and age): surgical conditions are mostly
+    operated, medical ones never."""
+    rules = _procedure_rules()
+    cats = np.array([d[:3] if d else "" for d in dx], dtype=object)
+    u = rng.random(len(dx))
+    norm = _mean_factor()
+    proc = np.full(len(dx), "", dtype=object)
+    factor = np.ones(len(dx))
+    for cat, (code, share, f) in rules.items():
+        m = (cats == cat) & (u < share)
+        proc[m] = code
+        factor[m] = f
+    return proc, factor / norm
+
+
+@cache
+def _mean_factor() -> float:
+    """Expected cost factor over the admission mix, divided out so that the mean cost per
+    admission by level stays at its calibration (DOMAIN §4)."""
+    cp = common_pool()
+    p = dict(zip((c[:3] for c in cp.codes), cp.p, strict=True))
+    rules = _procedure_rules()
+    extra = sum(p.get(cat, 0.0) * share * (f - 1) for cat, (_c, share, f) in rules.items())
+    return 1.0 + COMMON_SHARE * extra
 
 
 # ---- claims ------------------------------------------------------------------------------
@@ -271,6 +399,7 @@ class ClaimBlock:
     medfee: np.ndarray  # fen
     inscp: np.ndarray  # fen
     plant: np.ndarray  # object: planted kind or ""
+    proc: np.ndarray  # object: main procedure (ICD-9-CM-3 医保版) or ""
 
     @staticmethod
     def concat(blocks: list[ClaimBlock]) -> ClaimBlock:
@@ -339,13 +468,21 @@ def _stays(
 ) -> ClaimBlock:
     """Inpatient claims from admission day, length of stay and hospital."""
     year = preset.year
+    proc, cost_factor = assign_procedures(rng, dx)
     if daily_fen is None:
         care = [preset.levels["3" if lv == "X" else lv] for lv in h.level[hosp]]
-        mean = np.array([c.mean_cost for c in care])
+        mean = np.array([c.mean_cost for c in care]) * cost_factor
         cost = _lognormal_fen(rng, mean * h.factor[hosp], np.array([c.sigma for c in care]))
         cost = np.maximum(cost, los * MIN_DAILY_FEN + rng.integers(0, 5000, len(los)))
     else:
         cost = los * daily_fen
+        proc = np.full(len(los), "", dtype=object)
+    if h.upcoder is not None:
+        # Up-coding: cases without a procedure get the procedure of their category's dearer
+        # group (operation, ventilation, thrombolysis); the care and its cost are unchanged.
+        surgical = surgical_procedure(dx)
+        up = h.upcoder[hosp] & (proc == "") & (surgical != "") & (rng.random(len(los)) < 0.9)
+        proc = np.where(up, surgical, proc)
     lo, hi = preset.policy_range_share
     inscp = (cost * rng.uniform(lo, hi, len(cost))).astype(np.int64)
     adm = _times(rng, year, adm_day, 7, 21)
@@ -363,6 +500,7 @@ def _stays(
         medfee=cost,
         inscp=inscp,
         plant=np.full(len(los), plant, dtype=object),
+        proc=proc,
     )
 
 
@@ -433,6 +571,7 @@ def chunk_claims(
                 medfee=cost,
                 inscp=inscp,
                 plant=np.full(n, "", dtype=object),
+                proc=np.full(n, "", dtype=object),
             )
         )
     blocks.extend(_planted(rng, preset, h, picker, usage, people, male, age, days_in_year))
@@ -541,6 +680,8 @@ def claims_table(
             "dscg_time": pa.array(b.dscg, pa.timestamp("s")),
             "setl_time": pa.array(b.setl, pa.timestamp("s")),
             "dise_codg": pa.array(b.dx, pa.string()),
+            "oprn_oprt_code": pa.array(np.where(b.proc == "", None, b.proc), pa.string()),
+            "dept_codg": pa.nulls(n, pa.string()),
             "act_ipt_days": days,
             "medfee_sumamt": money(b.medfee),
             "inscp_scp_amt": money(b.inscp),

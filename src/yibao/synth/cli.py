@@ -39,6 +39,7 @@ def run_synth(
     as_json: bool,
     out: Console,
     err: Console,
+    years: int = 1,
 ) -> int:
     try:
         with err.status("生成中…") as status:
@@ -50,6 +51,7 @@ def run_synth(
                 fmt=fmt,
                 encoding=encoding,
                 rates=parse_rates(rates),
+                years=years,
                 progress=lambda m: status.update(m),
             )
     except (SynthPresetError, SynthOutputError, ValueError) as exc:

@@ -23,13 +23,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.finance.params import finance_params
-from yibao.money import fen_exact, to_fen
+from yibao.money import fen_exact, fen_of_draws, to_fen
 from yibao.policy import load_policy
 from yibao.policy.loader import Policy
 from yibao.refdata import area_name
 
 from . import accounts
-from .care import HospitalPicker, chunk_claims, claims_table, draw_usage, make_hospitals
+from .care import (
+    ClaimBlock,
+    HospitalPicker,
+    Hospitals,
+    chunk_claims,
+    claims_table,
+    draw_usage,
+    make_hospitals,
+)
 from .payments import Payer, plant_mismatches
 from .people import RESIDENT, Twin, make_county
 from .policyfile import policy_yaml
@@ -95,6 +103,7 @@ def synthesize(
     encoding: str = "utf-8",
     rates: dict[str, float] | None = None,
     progress: Callable[[str], None] | None = None,
+    years: int = 1,
 ) -> SynthResult:
     if fmt not in FORMATS:
         raise ValueError(f"不支持的格式 {fmt!r}; 可用: {', '.join(FORMATS)}")
@@ -102,6 +111,8 @@ def synthesize(
         raise ValueError(f"不支持的编码 {encoding!r}; 可用: {', '.join(ENCODINGS)}")
     if not 0 < scale <= 10:
         raise ValueError(f"--scale 应在 (0, 10] 之间: {scale}")
+    if not 1 <= years <= 3:
+        raise ValueError(f"--years 应在 1 到 3 之间: {years}")
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
     preset: SynthPreset = load_preset(preset_name)
@@ -140,6 +151,11 @@ def synthesize(
     streams = _streams(seed, len(codes))
     rng_h = np.random.default_rng(streams[0])
     hospitals = make_hospitals(rng_h, preset, counts)
+    if years > 1:
+        plant_payment_hospitals(hospitals)
+    prior_years = [year - k for k in range(1, years)]
+    prior = {y: TableWriter(out, "claims", fmt, encoding, name=f"claims_{y}") for y in prior_years}
+    prior_serial = dict.fromkeys(prior_years, 0)
     writers = {
         t: TableWriter(out, t, fmt, encoding)
         for t in (
@@ -235,6 +251,25 @@ def synthesize(
                 truth += _claim_truth(tbl)
                 _account(tbl, totals[code], real)
                 writers["claims"].write(tbl.drop_columns(["_plant"]))
+                for y in prior_years:
+                    rng_y = np.random.default_rng(
+                        np.random.SeedSequence([seed, 15, year - y, ci, k])
+                    )
+                    earlier = earlier_year(rng_y, block, hospitals, year - y)
+                    tbl_y = claims_table(
+                        earlier,
+                        code,
+                        y,
+                        prior_serial[y] + 1,
+                        county.psn_no,
+                        county.certno,
+                        county.insutype,
+                        county.idet,
+                        hospitals,
+                    )
+                    prior_serial[y] += tbl_y.num_rows
+                    tbl_y = shift_years(payer.pay(tbl_y), year - y)
+                    prior[y].write(tbl_y.drop_columns(["_plant"]))
         rng_a = np.random.default_rng(streams[1])
         say("财政补助、基金明细账、预算、满意度调查")
         gen_counts = {c: totals[c].residents for c in codes}
@@ -250,13 +285,19 @@ def synthesize(
         writers["survey_responses"].write(accounts.survey_table(rng_a, preset, gen_counts))
         for h in hospitals.code[hospitals.inflated]:
             truth.append(_inflated_truth(h))
+        truth += _payment_truth(hospitals, real)
     finally:
         payer.close()
-        for w in writers.values():
+        for w in [*writers.values(), *prior.values()]:
             w.close()
     _fill_inflated_amounts(truth, real)
     _write_truth(out, truth, quarantine)
     manifest = _manifest(preset, scale, seed, fmt, encoding, writers, real, totals, truth)
+    if prior:
+        manifest["years"] = [*prior_years[::-1], year]
+        manifest["earlier_claims"] = {
+            str(y): {"file": w.path.name, "rows": w.rows} for y, w in prior.items()
+        }
     (out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
@@ -467,3 +508,82 @@ def _manifest(
         "planted": kinds,
         "anomaly_rates": preset.anomalies,
     }
+
+
+# ---- earlier years (--years), for budget control and DIP -----------------------------------
+
+#: Yearly growth of admissions and of cost per admission in the generated history (synthetic
+#: assumption; budgets grow by the policy's rate, so normal hospitals land near 100 %).
+VOLUME_GROWTH = 0.02
+COST_GROWTH = 0.02
+#: The planted over-budget hospital had this share fewer admissions in earlier years.
+OVER_BUDGET_HISTORY_CUT = 0.50
+
+
+def plant_payment_hospitals(h: Hospitals) -> None:
+    """One up-coding and one over-budget hospital, level 2 or 3, local, not inflated; picked
+    by position (no random draw) so the hospitals of a seed stay the same."""
+    pool = np.flatnonzero(((h.level == "2") | (h.level == "3")) & ~h.offsite & ~h.inflated)
+    h.upcoder = np.zeros(len(h.code), dtype=bool)
+    h.over_budget = np.zeros(len(h.code), dtype=bool)
+    if len(pool) >= 2:
+        h.upcoder[pool[len(pool) // 3]] = True
+        h.over_budget[pool[(2 * len(pool)) // 3]] = True
+
+
+def earlier_year(rng: np.random.Generator, b: ClaimBlock, h: Hospitals, k: int) -> ClaimBlock:
+    """The main year's claims as they were ``k`` years earlier: the same people, hospitals and
+    diagnoses, fewer admissions and visits, lower costs (with a little noise per claim), no
+    planted claims, and half the claims at the planted over-budget hospital."""
+    n = len(b.person)
+    keep = (b.plant == "") & (rng.random(n) < (1 + VOLUME_GROWTH) ** -k)
+    if h.over_budget is not None:
+        keep &= ~(h.over_budget[b.hosp] & (rng.random(n) < OVER_BUDGET_HISTORY_CUT))
+    sub = ClaimBlock(*(getattr(b, f)[keep] for f in ClaimBlock.__annotations__))
+    f = (1 + COST_GROWTH) ** -k * rng.lognormal(0.0, 0.10, len(sub.person))
+    sub.medfee = np.maximum(fen_of_draws(sub.medfee * f / 100), 1)
+    sub.inscp = np.minimum(fen_of_draws(sub.inscp * f / 100), sub.medfee)
+    return sub
+
+
+def shift_years(tbl: pa.Table, k: int) -> pa.Table:
+    """Move every time back ``k`` calendar years (whole days); the few claims of 31 December
+    of a leap year that would fall into the next year are dropped."""
+    if k == 0:
+        return tbl
+    setl = tbl["setl_time"].to_numpy(zero_copy_only=False).astype("datetime64[s]")
+    y = int(str(setl.min())[:4]) if len(setl) else 2000
+    days = (np.datetime64(f"{y}-01-01") - np.datetime64(f"{y - k}-01-01")).astype(np.int64)
+    delta = np.timedelta64(int(days), "D")
+    for col in ("adm_time", "dscg_time", "setl_time"):
+        v = tbl[col].to_numpy(zero_copy_only=False).astype("datetime64[s]") - delta
+        tbl = tbl.set_column(tbl.schema.get_field_index(col), col, pa.array(v, pa.timestamp("s")))
+    years = pc.year(tbl["setl_time"])
+    return tbl.filter(pc.equal(years, y - k))
+
+
+def _payment_truth(h: Hospitals, real: Realised) -> list[dict]:
+    if h.upcoder is None or h.over_budget is None:
+        return []
+    out = []
+    for code in h.code[h.upcoder]:
+        out.append(
+            {
+                "kind": "upcoding_hospital",
+                "table": "institutions",
+                "key": code,
+                "amount_at_risk": yuan_str(0),
+                "detail": "保守治疗病例编入手术组(高套分值),费用不变",
+            }
+        )
+    for code in h.code[h.over_budget]:
+        out.append(
+            {
+                "kind": "over_budget_hospital",
+                "table": "institutions",
+                "key": code,
+                "amount_at_risk": yuan_str(0),
+                "detail": f"往年住院人次少 {OVER_BUDGET_HISTORY_CUT:.0%},本年超出总额 110% 以上",
+            }
+        )
+    return out

@@ -43,11 +43,13 @@ def headers(table: str) -> list[str]:
 
 
 class TableWriter:
-    def __init__(self, out: Path, table: str, fmt: str, encoding: str) -> None:
+    def __init__(
+        self, out: Path, table: str, fmt: str, encoding: str, name: str | None = None
+    ) -> None:
         self.table = table
         self.fmt = fmt
         self.encoding = encoding
-        self.path = out / f"{table}.{fmt}"
+        self.path = out / f"{name or table}.{fmt}"
         self.schema = arrow_schema(table)
         self.rows = 0
         self._pending: list[pa.Table] = []
