@@ -219,6 +219,22 @@ def test_hospital_cost_and_los_outliers_against_same_level_peers(data, make_ws):
     assert set(found(ws, "hospital_los_outlier")) == {"HL"}
 
 
+def test_off_site_hospitals_are_not_peers_of_the_regions_own(data, make_ws):
+    """An off-site tertiary hospital treats referred, costlier cases and is not the bureau's
+    定点 network: it is checked by the 异地 rule, never flagged against local peers."""
+    costs = ["5000.00", "5200.00", "4900.00", "5100.00", "5300.00", "4800.00"]
+    for k, cost in enumerate(costs):
+        _hospital_year(data, f"H{k}", 20, cost, 6 + k % 2, k)
+    data.hospital("HO")
+    for i in range(20):
+        psn = f"HOP{i}"
+        data.person(psn)
+        adm = D(YEAR, 1, 1) + timedelta(days=(i * 7 + 5) % 300)
+        data.stay(f"HOS{i}", psn, "HO", adm, adm + timedelta(days=6), medfee="9000.00",
+                  offsite="1")  # fmt: skip
+    assert found(make_ws(data), "hospital_cost_outlier") == {}
+
+
 def test_hospital_readmission_outlier_when_most_peers_have_none(data, make_ws):
     for k in range(6):
         _hospital_year(data, f"H{k}", 20, "5000.00", 5, k)
