@@ -450,7 +450,7 @@ FUND_LEDGER = Table(
 BUDGETS = Table(
     "budgets",
     "预算",
-    "One row per budget line of a year (including carry-over, as in seed 001).",
+    "One row per budget line of a year (including carry-over, 上年结转).",
     columns=(
         Column(
             "year",

@@ -476,7 +476,7 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule(
         "invalid_id",
         "无效参保(身份证号无效)",
-        f"{B20};DOMAIN.md §6 无效参保",
+        f"{B20};无效参保筛查口径(各地常见做法,待核对)",
         "参保人员身份证号不符合 GB 11643(导入时被隔离,或已导入但校验不通过/地址码不存在)",
         "psn_no",
         "invalid_id",
@@ -517,7 +517,7 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule(
         "deceased_enrolled",
         "死亡人员参保",
-        f"{B20};DOMAIN.md §6 无效参保",
+        f"{B20};无效参保筛查口径(各地常见做法,待核对)",
         "死亡日期早于参保年度 1 月 1 日(或早于参保日期)仍有本年度参保登记",
         "psn_no",
         "deceased_enrolled",
@@ -615,7 +615,7 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule(
         "hospital_cost_outlier",
         "医院次均住院费用异常偏高",
-        f"{B15};DOMAIN.md §6 医院异常值",
+        f"{B15};同级医院比较口径(各地常见做法,待核对)",
         "次均住院费用的稳健Z值(与同级医院比较,中位数/MAD)高于阈值,且高出同级中位数至少规定比例",
         "fixmedins_code",
         "inflated_hospital",
@@ -638,7 +638,7 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule(
         "hospital_los_outlier",
         "医院平均住院日异常偏长",
-        f"{B15};DOMAIN.md §6 医院异常值",
+        f"{B15};同级医院比较口径(各地常见做法,待核对)",
         "平均住院日的稳健Z值(与同级医院比较)高于阈值",
         "fixmedins_code",
         None,
@@ -656,7 +656,7 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule(
         "hospital_readmission_outlier",
         "医院再入院率异常偏高",
-        f"{B15}(分解住院嫌疑);DOMAIN.md §6 医院异常值",
+        f"{B15}(分解住院嫌疑);同级医院比较口径(各地常见做法,待核对)",
         "出院后 readmission_days 天内再入院的比例,稳健Z值(与同级医院比较)高于阈值",
         "fixmedins_code",
         None,
@@ -701,7 +701,7 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule(
         "offsite_check",
         "异地就医待核查",
-        f"{B20};遂宁年鉴2014 异地就医核查(seed 003)",
+        f"{B20};参照《遂宁年鉴(2014)》所述异地就医核查做法",
         "异地就医结算单:医疗费总额不低于核查标准,或异地住院期间本人在本地另有结算(冒名嫌疑)",
         "setl_id",
         None,
