@@ -50,10 +50,32 @@ def init(
 ) -> None:
     """新建工作区 / create a workspace (yibao.yaml + workspace.duckdb)."""
     from yibao.engine import Workspace
+    from yibao.engine.workspace import is_workspace
 
+    if is_workspace(workspace):
+        _fail(f"{workspace} 已经是 yibao 工作区,未做任何改动(要重新开始请换一个目录)")
+    if workspace.exists() and not workspace.is_dir():
+        _fail(f"{workspace} 是一个文件,不能作为工作区目录")
     with Workspace.create(workspace, name=name, policy=policy):
         pass
     out.print(f"已创建工作区 {workspace}")
+
+
+def ingest_notes(result) -> list[str]:  # noqa: ANN001 - IngestResult
+    """What ingest skipped or dropped, one line each (titles, blank/total rows, headers)."""
+    lines = []
+    if result.title_rows:
+        lines.append(f"已跳过表头上方的 {len(result.title_rows)} 行(标题): {'、'.join(result.title_rows)}")
+    if result.rows_blank or result.rows_totals:
+        lines.append(
+            f"已跳过 {result.rows_blank} 个空行、{result.rows_totals} 个合计/小计/总计行"
+            "(不是数据,未导入也未隔离)"
+        )
+    if result.ignored_headers:
+        lines.append(f"未识别的列(未导入): {'、'.join(result.ignored_headers)}")
+    for hint in result.header_hints:
+        lines.append(f"  {hint}如是,请把该列表头改为建议的名称后重新导入")
+    return lines
 
 
 @app.command()
@@ -68,12 +90,8 @@ def ingest(
     from yibao.engine.workspace import WorkspaceError
     from yibao.ingest import ingest_file
 
-    try:
-        ws = (
-            Workspace.create(workspace)
-            if not (workspace / "yibao.yaml").exists()
-            else Workspace.open(workspace)
-        )
+    try:  # never created implicitly: a mistyped path must not become a new workspace
+        ws = Workspace.open(workspace)
     except WorkspaceError as exc:
         _fail(str(exc))
     with ws, out.status(f"正在导入 {file.name} → {table} …", spinner="dots") as status:
@@ -88,8 +106,8 @@ def ingest(
     else:
         style = {0: "green", 1: "yellow", 2: "red"}[result.exit_status]
         out.print(f"[{style}]{result.message}[/{style}]")
-        if result.ignored_headers:
-            out.print(f"未识别的列(未导入): {'、'.join(result.ignored_headers)}")
+        for line in ingest_notes(result):
+            out.print(Text(line))
         for reason, n in result.reasons:
             out.print(Text(f"  隔离 {n} 行: {reason}"))
     raise typer.Exit(result.exit_status)
@@ -482,6 +500,28 @@ def policy_show(
         print(json.dumps(policy_json(pol, when), ensure_ascii=False, indent=2))
     else:
         out.print(policy_table(pol, when))
+
+
+@policy_app.command("new")
+def policy_new(
+    region: Annotated[str, typer.Argument(help="地区名称,如 赫山区 / region name")],
+    source: Annotated[str, typer.Option("--from", help="从哪个预设或文件复制")] = "demo-county",
+    out_file: Annotated[Path | None, typer.Option("--out", help="写入文件(默认 地区.yaml)")] = None,
+) -> None:
+    """生成带注释的本地政策模板 / write a commented policy file for a region to fill in."""
+    from yibao.policy import PolicyError, load_policy
+    from yibao.policy.template import write_template
+
+    target = out_file or Path(f"{region}.yaml")
+    try:
+        write_template(region, source, target)
+        p = load_policy(str(target))
+    except PolicyError as exc:
+        _fail(str(exc))
+    out.print(
+        f"已写入 {target}({len(p.parameters)} 个参数,取值来自 {source},须按本地实施细则改写);"
+        f"改完后运行 yibao policy check {target}"
+    )
 
 
 @policy_app.command("check")

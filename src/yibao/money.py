@@ -182,6 +182,14 @@ def money_expr(fen: ir.IntegerValue) -> ir.DecimalValue:
     return (fen * cent).cast(MONEY_DTYPE)
 
 
+def rate_expr(ppm: ir.IntegerValue) -> ir.DecimalValue:
+    """Integer parts per million → DECIMAL(9,6) in the engine, exactly (0.85 for 850000)."""
+    import ibis
+
+    micro = ibis.literal(Decimal("0.000001"), "decimal(7,6)")
+    return (ppm * micro).cast("decimal(9,6)")
+
+
 def round_ppm_expr(x: ir.IntegerValue) -> ir.IntegerValue:
     """fen × ppm → fen, half-up (x is never negative in the chain)."""
     return (x + PPM // 2) // PPM

@@ -45,6 +45,7 @@ def test_ingest_exit_statuses_0_1_2(tmp_path):
         encoding="gbk",
     )
     bad = write_csv(tmp_path / "bad.csv", ["结算ID"], [["S1"]])
+    assert run("init", str(ws)).returncode == 0
     assert run("ingest", str(ws), str(ok), "--table", "claims").returncode == 0
     r1 = run("ingest", str(ws), str(some), "--table", "结算单")
     assert r1.returncode == 1 and "隔离 1 行" in r1.stdout
@@ -59,7 +60,10 @@ def test_ingest_exit_statuses_0_1_2(tmp_path):
 def test_quarantine_masks_id_numbers_unless_unmasked(tmp_path):
     ws = tmp_path / "ws"
     bad_id = valid_id(5)[:-1] + ("0" if valid_id(5)[-1] != "0" else "1")
-    f = write_csv(tmp_path / "c.csv", CLAIM_HEADER_CN, [claim_row(5, 证件号码=bad_id)])
+    f = write_csv(
+        tmp_path / "c.csv", CLAIM_HEADER_CN, [claim_row(5, 证件号码=bad_id), claim_row(6)]
+    )
+    assert run("init", str(ws)).returncode == 0
     assert run("ingest", str(ws), str(f), "--table", "claims").returncode == 1
     masked = run("quarantine", str(ws)).stdout
     assert bad_id not in masked and bad_id[:6] + "****" in masked

@@ -54,6 +54,17 @@ def _staged() -> pa.Table:
         claim_row(909, 结算时间="2021.3.4 08:00:00.5"),
         claim_row(910, 证件号码=valid_id(5, area="439999")),
         claim_row(911, 医疗费总额="NaN"),
+        # Issue 12: Excel serial dates, text dates, labels where codes are expected.
+        claim_row(912, 结算时间="44260.5"),
+        claim_row(913, 结算时间="2021/3/5"),
+        claim_row(
+            914,
+            险种类型="城乡居民基本医疗保险",
+            医疗类别="普通住院",
+            医保结算等级="三级甲等",
+            异地就医标志="否",
+        ),
+        claim_row(915, 医保结算等级="四级甲等"),
     ]
     hm = map_headers(get_table("claims"), CLAIM_HEADER_CN)
     cols = {c: pa.array([str(r[i]) for r in rows], pa.string()) for c, i in hm.columns.items()}
@@ -88,11 +99,15 @@ def _run(engine: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
 def test_validation_and_rounding_agree_on_duckdb_and_pyspark():
     duck = _run("duckdb")
     spark = _run("pyspark")
-    assert duck[0] == spark[0] and len(duck[0]) == 199 + 3
-    assert duck[1] == spark[1] and len({e[0][1] for e in duck[1]}) == 10
+    assert duck[0] == spark[0] and len(duck[0]) == 199 + 3 + 3
+    assert duck[1] == spark[1] and len({e[0][1] for e in duck[1]}) == 11
     typed = {dict(r)["setl_id"]: dict(r) for r in duck[0]}
     assert typed["S000906"]["medfee_sumamt"] == "6441.00"
     assert typed["S000908"]["setl_time"] == "2021-03-04 08:00:00"
+    assert typed["S000912"]["setl_time"] == "2021-03-05 12:00:00"
+    assert typed["S000913"]["setl_time"] == "2021-03-05 00:00:00"
+    codes = {k: typed["S000914"][k] for k in ("insutype", "med_type", "hi_setl_lv", "offsite_flag")}
+    assert codes == {"insutype": "390", "med_type": "21", "hi_setl_lv": "3", "offsite_flag": "0"}
     assert (
         [Decimal(x) for x in duck[2]]
         == [Decimal(x) for x in spark[2]]

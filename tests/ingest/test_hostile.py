@@ -150,7 +150,7 @@ def test_only_thousands_grouping_commas_are_accepted(ws, tmp_path, cell, stored)
     res = _ingest(ws, f)
     got = ws.con.execute("SELECT medfee_sumamt FROM claims").fetchall()
     if stored is None:
-        assert res.exit_status == 1 and got == []
+        assert res.exit_status == 2 and got == []  # nothing accepted: exit 2 (issue 12)
         assert "逗号" in _reasons(ws)[2][0]
     else:
         assert res.exit_status == 0, res.reasons
@@ -162,7 +162,7 @@ def test_nan_none_and_dash_in_optional_amounts_are_errors_not_silent_nulls(ws, t
     header = [*CLAIM_HEADER_CN, "医疗救助基金支出"]
     f = write_csv(tmp_path / "n.csv", header, [[*claim_row(1), cell]])
     res = _ingest(ws, f)
-    assert res.exit_status == 1 and ws.count("claims") == 0
+    assert res.exit_status == 2 and ws.count("claims") == 0  # nothing accepted (issue 12)
     assert any("不是有效的金额" in r for r in _reasons(ws)[2])
 
 

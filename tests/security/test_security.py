@@ -126,8 +126,11 @@ def test_safe_cells_never_write_formulas_on_ordinary_sheets(tmp_path):
 
 def _quarantined_ws(tmp_path: Path) -> tuple[Path, str]:
     bad_id = valid_id(7)[:-1] + ("0" if valid_id(7)[-1] != "0" else "1")
-    f = write_csv(tmp_path / "c.csv", CLAIM_HEADER_CN, [claim_row(1, 证件号码=bad_id)])
+    f = write_csv(
+        tmp_path / "c.csv", CLAIM_HEADER_CN, [claim_row(1, 证件号码=bad_id), claim_row(2)]
+    )
     ws = tmp_path / "ws"
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
     assert _ingest(ws, f).exit_code == 1
     return ws, bad_id
 
@@ -191,7 +194,9 @@ def test_plaintext_copies_are_removed_on_open_and_after_kill_9(tmp_path):
     assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
     stale = ws / "tmp" / "yibao-plain-left.csv"
     stale.write_text("43092119800517001X", encoding="utf-8")
-    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
+    # Issue 12: init refuses an existing workspace; any command that opens it clears tmp/.
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 2
+    assert runner.invoke(app, ["user", "list", "--workspace", str(ws)]).exit_code == 0
     assert not stale.exists()
     # A real GBK import killed while its UTF-8 copy exists.
     line = ",".join(str(c) for c in claim_row(1, 人员身份类别="低保对象")) + "\n"
@@ -232,6 +237,7 @@ def test_an_unexpected_error_exits_3_with_one_chinese_sentence_and_a_log(tmp_pat
 
     monkeypatch.setattr(ingest_pkg, "ingest_file", boom)
     f = write_csv(tmp_path / "c.csv", CLAIM_HEADER_CN, [claim_row(1)])
+    assert runner.invoke(app, ["init", str(tmp_path / "ws")]).exit_code == 0
     res = runner.invoke(app, ["ingest", str(tmp_path / "ws"), str(f), "--table", "claims"])
     assert res.exit_code == 3
     out = res.output.strip()

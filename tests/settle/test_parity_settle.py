@@ -33,6 +33,7 @@ def test_workspace_settlement_is_the_same_on_both_engines(tmp_path):
     runner = CliRunner()
     ws = tmp_path / "ws"
     src = sample_dir()
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
     assert (
         runner.invoke(
             app, ["ingest", str(ws), str(src / "claims_gbk.csv"), "--table", "claims"]

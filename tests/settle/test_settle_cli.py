@@ -117,6 +117,7 @@ def test_workspace_mode_finds_exactly_the_claims_whose_recorded_payments_differ(
             tampered.append(cells[0])
         body[n] = ",".join(cells)
     good.write_text("\n".join([header, *body]) + "\n", encoding="gbk")
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
     for name, table in (("institutions.csv", "institutions"),):
         assert (
             runner.invoke(app, ["ingest", str(ws), str(src / name), "--table", table]).exit_code

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS _loads (
     exit_status INTEGER NOT NULL,
     loaded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     rows_already BIGINT NOT NULL DEFAULT 0,
+    rows_skipped BIGINT NOT NULL DEFAULT 0,
     UNIQUE (table_name, file_sha256)
 )"""
 #: Seconds a second writer waits for the workspace lock (``YIBAO_LOCK_WAIT`` overrides).
@@ -159,6 +160,18 @@ def table_ddl(t: Table) -> str:
     )
 
 
+def _relative_policy(policy: str, workspace: Path) -> str:
+    """A policy file is stored relative to the workspace, so that the workspace can move."""
+    p = Path(policy)
+    if policy.endswith((".yaml", ".yml")) and p.is_file():
+        return os.path.relpath(p.resolve(), workspace.resolve())
+    return policy
+
+
+def is_workspace(path: Path | str) -> bool:
+    return (Path(path) / CONFIG).is_file()
+
+
 @dataclass
 class Workspace:
     path: Path
@@ -182,7 +195,7 @@ class Workspace:
             cfg = {
                 "name": name or path.name,
                 "schema_version": SCHEMA_VERSION,
-                "policy": policy,
+                "policy": _relative_policy(policy, path),
                 "region": region,
                 "engine": "duckdb",
             }
@@ -233,6 +246,10 @@ class Workspace:
         # Workspaces made before rows_already existed get the column (0 for old loads).
         self.con.execute(
             "ALTER TABLE _loads ADD COLUMN IF NOT EXISTS rows_already BIGINT DEFAULT 0"
+        )
+        # Title, blank and 合计 rows a load skipped (issue 12; 0 for older loads).
+        self.con.execute(
+            "ALTER TABLE _loads ADD COLUMN IF NOT EXISTS rows_skipped BIGINT DEFAULT 0"
         )
         self.con.execute(QUARANTINE_DDL)
         for t in TABLES.values():

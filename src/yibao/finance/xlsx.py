@@ -22,7 +22,7 @@ from yibao.finance.subsidy import SUBSIDY_NOTE_CODES, rate
 from yibao.money import wan
 from yibao.pipeline.contract import note_text
 from yibao.privacy import private_dir
-from yibao.xlsxsafe import safe_cells
+from yibao.xlsxsafe import polish_workbook, safe_cells
 
 ZERO = Decimal("0.00")
 MONEY_FMT = "#,##0.00"
@@ -235,6 +235,7 @@ def annex_one(rep: FinanceReport, path: Path) -> Path:
             ],
         )
     private_dir(path.parent)
+    polish_workbook(wb)  # widths, frozen header, filter, rates as numbers
     wb.save(path)
     return path
 
@@ -413,6 +414,7 @@ def annex_two(rep: FinanceReport, path: Path) -> Path:
             ],
         )
     private_dir(path.parent)
+    polish_workbook(wb)  # widths, frozen header, filter, rates as numbers
     wb.save(path)
     return path
 

@@ -17,7 +17,7 @@ import ibis.expr.types as ir
 
 from yibao.engine.sql import sql_ident, sql_literal
 from yibao.engine.workspace import PROCEDURE_REFS, Workspace, ensure_procedure_refs
-from yibao.ingest.headers import HeaderMap, map_headers
+from yibao.ingest.headers import HeaderMap, map_headers, suggestion_text
 from yibao.ingest.readers import FileRejected, Staged, stage_file
 from yibao.ingest.validate import (
     ALREADY,
@@ -57,6 +57,13 @@ class IngestResult:
     message: str = ""
     ignored_headers: list[str] = field(default_factory=list)
     reasons: list[tuple[str, int]] = field(default_factory=list)  # reason → rows, top ones
+    #: Rows that are not data, skipped without quarantine: title rows above the header,
+    #: blank rows, 合计/小计/总计 rows.
+    title_rows: list[str] = field(default_factory=list)
+    rows_blank: int = 0
+    rows_totals: int = 0
+    #: Dropped header → "「入院日期」是否指 入院时间(adm_time)?"
+    header_hints: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,6 +133,44 @@ def ingest_file(
 
 
 @dataclass(frozen=True)
+class NonData:
+    """Rows of a file that are not records: counted and reported, never quarantined."""
+
+    blank: int = 0
+    totals: int = 0
+
+
+#: A cell that marks a total or subtotal row: 合计, 小计, 总计 (also 合 计, 合计:, 本页合计).
+TOTAL_RE = r"^\s*(本页|本月|本年|累计)?\s*(合\s*计|小\s*计|总\s*计)\s*[:：]?\s*$"
+
+
+def drop_non_data_rows(
+    con: duckdb.DuckDBPyConnection, stage: str, n_cols: int, key_positions: list[int]
+) -> NonData:
+    """Delete blank rows and 合计/小计/总计 rows from the staged text, set-based.
+
+    A total row has a cell reading 合计 (or 小计, 总计) and every key cell empty or that word:
+    a record whose key is filled is never taken for a total, whatever else it says.
+    """
+    if n_cols == 0:
+        return NonData()
+    cells = [f"nullif(trim(c{i}), '')" for i in range(n_cols)]
+    blank = " AND ".join(f"{c} IS NULL" for c in cells)
+    word = " OR ".join(f"regexp_matches(coalesce(c{i}, ''), {sql_literal(TOTAL_RE)})" for i in range(n_cols))
+    keys = " AND ".join(
+        f"(nullif(trim(c{i}), '') IS NULL OR regexp_matches(c{i}, {sql_literal(TOTAL_RE)}))"
+        for i in key_positions
+    ) or "TRUE"
+    n_blank, n_total = con.execute(
+        f"SELECT count(*) FILTER (WHERE {blank}), "
+        f"count(*) FILTER (WHERE NOT ({blank}) AND ({word}) AND {keys}) FROM {stage}"
+    ).fetchone()
+    if n_blank or n_total:
+        con.execute(f"DELETE FROM {stage} WHERE ({blank}) OR (({word}) AND {keys})")
+    return NonData(blank=n_blank, totals=n_total)
+
+
+@dataclass(frozen=True)
 class Checked:
     """A staged and checked file inside a DuckDB connection (tables named from ``stage``)."""
 
@@ -134,6 +179,7 @@ class Checked:
     stage: str  # raw text rows: c0…cN + _row
     errors: str  # one row per offending cell: _row, column_name, value, reason
     typed: ir.Table  # the accepted rows, typed, over the materialised tables
+    skipped: NonData = NonData()
 
 
 def stage_and_check(
@@ -154,7 +200,7 @@ def stage_and_check(
     """
     step("读取文件")
     con.execute("SET preserve_insertion_order = true")  # rowid must follow the file
-    staged = stage_file(con, path, stage, tmpdir)
+    staged = stage_file(con, path, stage, tmpdir, table)
     # From here on every row carries its _row, so order does not matter and DuckDB may use
     # both cores (and less memory) for the checks and the insert.
     con.execute("SET preserve_insertion_order = false")
@@ -167,6 +213,9 @@ def stage_and_check(
     if hm.missing_required:
         names = "、".join(f"{table.column(c).label}({c})" for c in hm.missing_required)
         raise FileRejected(f"缺少必需的列: {names};表 {table.name} 的列见 docs/schema.md")
+    skipped = drop_non_data_rows(
+        con, stage, len(staged.headers), [hm.columns[k] for k in table.key if k in hm.columns]
+    )
     # Rename c0…cN to canonical names in a view so that validation sees the schema's names.
     sel = ", ".join(f"c{i} AS {sql_ident(c)}" for c, i in hm.columns.items())
     _run(con, f"CREATE TEMP VIEW {stage}_v AS SELECT {sel}, {ROW} FROM {stage}")
@@ -197,7 +246,14 @@ def stage_and_check(
         _run(con, f"INSERT INTO {stage}_err SELECT * FROM {staged.rejects}")
         con.execute(f"DROP TABLE {staged.rejects}")
     typed = accepted_rows(backend.table(f"{stage}_t"), table, backend.table(f"{stage}_err"))
-    return Checked(staged=staged, headers=hm, stage=stage, errors=f"{stage}_err", typed=typed)
+    return Checked(
+        staged=staged,
+        headers=hm,
+        stage=stage,
+        errors=f"{stage}_err",
+        typed=typed,
+        skipped=skipped,
+    )
 
 
 def _load(
@@ -242,7 +298,8 @@ def _load(
         f"ORDER BY e._row, e.column_name",
         [table.name, path.name],
     )
-    total = staged.rows
+    skipped = checked.skipped
+    total = staged.rows - skipped.blank - skipped.totals
     quarantined, already = con.execute(
         f"SELECT count(DISTINCT _row) FILTER (WHERE {real.replace('e.', '')}), "
         f"count(DISTINCT _row) FILTER (WHERE column_name = {sql_literal(ALREADY)} AND _row "
@@ -257,11 +314,15 @@ def _load(
     for suffix in ("_err", "_t", "_v", ""):
         kind = "VIEW" if suffix == "_v" else "TABLE"
         con.execute(f"DROP {kind} {stage}{suffix}")
-    status = 0 if quarantined == 0 else 1
+    # Nothing accepted (and not because every row was loaded before): the file did not load.
+    status = EXIT_OK if quarantined == 0 else EXIT_QUARANTINED
+    if accepted == 0 and already == 0:
+        status = EXIT_REJECTED
     con.execute(
         "INSERT INTO _loads (load_id, table_name, file_name, file_path, file_sha256, file_bytes, "
         "file_format, encoding, rows_total, rows_accepted, rows_quarantined, ignored_headers, "
-        "exit_status, rows_already) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "exit_status, rows_already, rows_skipped) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id,
             table.name,
@@ -277,9 +338,12 @@ def _load(
             json.dumps(hm.unknown, ensure_ascii=False),
             status,
             already,
+            len(staged.title_rows) + skipped.blank + skipped.totals,
         ],
     )
     msg = _summary(path.name, total, accepted, quarantined, already)
+    if status == EXIT_REJECTED:
+        msg += ";没有任何一行被接收,请按隔离原因修改文件后重新导入"
     return IngestResult(
         str(path),
         table.name,
@@ -292,6 +356,10 @@ def _load(
         message=msg,
         ignored_headers=hm.unknown,
         reasons=[(r, n) for r, n in reasons],
+        title_rows=list(staged.title_rows),
+        rows_blank=skipped.blank,
+        rows_totals=skipped.totals,
+        header_hints=[suggestion_text(table, h, c) for h, c in hm.suggestions.items()],
     )
 
 

@@ -19,6 +19,8 @@ import duckdb
 import pyarrow as pa
 
 from yibao.engine.sql import sql_ident, sql_literal
+from yibao.ingest.headers import HEADER_SEARCH_ROWS, find_header_row
+from yibao.schema.model import Table
 
 CHUNK = 16 * 1024 * 1024
 SAMPLE = 1024 * 1024
@@ -39,6 +41,8 @@ class Staged:
     encoding: str
     fmt: str
     rejects: str | None = None  # CSV records the reader refused (_row, column_name, value, reason)
+    #: Rows above the header (a title such as 2021年度住院结算明细), skipped; their text.
+    title_rows: tuple[str, ...] = ()
 
 
 def detect_format(path: Path) -> str:
@@ -165,18 +169,35 @@ def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
     return out
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, path: Path, target: str, tmpdir: Path) -> Staged:
+def stage_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    target: str,
+    tmpdir: Path,
+    table: Table | None = None,
+) -> Staged:
     """Create table ``target`` (c0…cN VARCHAR, _row BIGINT) holding the file's rows.
 
+    With ``table``, the header is the row among the first ones that matches the most of its
+    headers (CSV and XLSX); rows above it are titles, skipped and named in ``title_rows``.
     CSV records the strict reader refused are in ``Staged.rejects`` (a table of
     _row, column_name, value, reason), so they are quarantined rather than lost.
     """
     fmt = detect_format(path)
     if fmt == "csv":
-        return _stage_csv(con, path, target, tmpdir)
+        return _stage_csv(con, path, target, tmpdir, table)
     if fmt == "parquet":
         return _stage_parquet(con, path, target)
-    return _stage_xlsx(con, path, target)
+    return _stage_xlsx(con, path, target, table)
+
+
+def _title_text(rows: list[list[str]]) -> tuple[str, ...]:
+    """What a skipped row said (its non-empty cells), for the import report."""
+    out = []
+    for r in rows:
+        text = " ".join(str(v).strip() for v in r if v is not None and str(v).strip())
+        out.append(text[:80] or "(空行)")
+    return tuple(out)
 
 
 def _check_headers(path: Path, raw_headers: list[str]) -> list[str]:
@@ -200,6 +221,8 @@ def _finish(
     fmt: str,
     *,
     rejects: str | None = None,
+    first_row: int = 2,
+    title_rows: tuple[str, ...] = (),
 ) -> Staged:
     """Number the rows a user sees (header = row 1) and count them.
 
@@ -207,24 +230,30 @@ def _finish(
     follows the file; inside a transaction rowids start at a large offset, hence the
     subtraction.  Records the CSV reader refused keep their own numbers, and the accepted
     ones fill the numbers in between (an ASOF join), so every row keeps its place.
+    ``first_row`` is the number of the first data row (2, or more below title rows).
     """
     cols = ", ".join(f"CAST(c{i} AS VARCHAR) AS c{i}" for i in range(len(headers)))
     con.execute(f"CREATE TEMP TABLE {target}_raw AS SELECT {cols} FROM {source_sql}")
     base = f"rowid - (SELECT min(rowid) FROM {target}_raw)"
     n_rej = con.execute(f"SELECT count(*) FROM {rejects}").fetchone()[0] if rejects else 0
     if not n_rej:
-        con.execute(f"CREATE TEMP TABLE {target} AS SELECT *, {base} + 2 AS _row FROM {target}_raw")
+        con.execute(
+            f"CREATE TEMP TABLE {target} AS SELECT *, {base} + {int(first_row)} AS _row "
+            f"FROM {target}_raw"
+        )
     else:
         # Accepted record k (from 0) takes the k-th number ≥ 2 not used by a rejected one:
         # k + 2 + the number of rejected records with at most k accepted ones before them
         # (consecutive rejected records share that count, hence the max).
         con.execute(
             f"CREATE TEMP TABLE {target}_gaps AS SELECT free_before, max(skip) AS skip FROM "
-            f"(SELECT _row - 2 - (row_number() OVER (ORDER BY _row) - 1) AS free_before, "
+            f"(SELECT _row - {int(first_row)} - (row_number() OVER (ORDER BY _row) - 1) "
+            "AS free_before, "
             f"row_number() OVER (ORDER BY _row) AS skip FROM {rejects}) GROUP BY 1"
         )
         con.execute(
-            f"CREATE TEMP TABLE {target} AS SELECT r.*, r._k + 2 + coalesce(g.skip, 0) AS _row "
+            f"CREATE TEMP TABLE {target} AS SELECT r.*, "
+            f"r._k + {int(first_row)} + coalesce(g.skip, 0) AS _row "
             f"FROM (SELECT *, {base} AS _k FROM {target}_raw) r "
             f"ASOF LEFT JOIN {target}_gaps g ON r._k >= g.free_before"
         )
@@ -238,16 +267,29 @@ def _finish(
         encoding=encoding,
         fmt=fmt,
         rejects=rejects if n_rej else None,
+        title_rows=title_rows,
     )
 
 
-def _csv_header(src: Path) -> list[str]:
-    """The first record, parsed with the same dialect as the data (RFC 4180)."""
+def _csv_header(src: Path, table: Table | None) -> tuple[list[str], int, tuple[str, ...]]:
+    """(header, lines above it, skipped title texts): the header is the record among the
+    first ones that matches the most known headers, parsed with the data's dialect."""
+    records: list[list[str]] = []
+    lines: list[int] = [0]  # lines consumed before record i
     with src.open("r", encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, dialect=_DIALECT)
         try:
-            return next(csv.reader(fh, dialect=_DIALECT), [])
+            for rec in reader:
+                records.append(rec)
+                lines.append(reader.line_num)
+                if len(records) >= HEADER_SEARCH_ROWS or table is None:
+                    break
         except csv.Error:
-            return []
+            pass
+    if not records:
+        return [], 0, ()
+    k = find_header_row(table, records)
+    return records[k], lines[k], _title_text(records[:k])
 
 
 class _Rfc4180(csv.Dialect):
@@ -276,17 +318,20 @@ _REJECT_REASONS = {
 }
 
 
-def _reader_sql(src: Path, n: int, rejects: str) -> str:
+def _reader_sql(src: Path, n: int, rejects: str, skip: int = 0) -> str:
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
     return (
         f"read_csv({sql_literal(str(src))}, header = true, auto_detect = false, "
+        f"skip = {int(skip)}, "
         f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
         "strict_mode = true, null_padding = false, store_rejects = true, "
         f"rejects_table = {sql_literal(rejects)}, rejects_scan = {sql_literal(rejects + '_scan')})"
     )
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, target: str, tmpdir: Path) -> Staged:
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, target: str, tmpdir: Path, table: Table | None
+) -> Staged:
     """One strict reader configuration for every CSV (RFC 4180: comma, doubled quotes).
 
     Nothing is padded or guessed: a record with more or fewer fields than the header is not
@@ -295,12 +340,13 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, target: str, tmpdir: 
     encoding = detect_encoding(path)
     src = path if encoding.startswith("utf-8") else _transcode(path, encoding, tmpdir)
     try:
-        headers = _check_headers(path, _csv_header(src))
+        raw, skip, titles = _csv_header(src, table)
+        headers = _check_headers(path, raw)
         rej = f"{target}_rej_raw"
         try:
             con.execute(
                 f"CREATE TEMP TABLE {target}_src AS SELECT * FROM "
-                f"{_reader_sql(src, len(headers), rej)}"
+                f"{_reader_sql(src, len(headers), rej, skip)}"
             )
         except duckdb.Error:
             raise FileRejected(
@@ -321,7 +367,15 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, target: str, tmpdir: 
         con.execute(f"DROP TABLE IF EXISTS {rej}_scan")
         try:
             return _finish(
-                con, f"{target}_src", headers, target, encoding, "csv", rejects=f"{target}_rej"
+                con,
+                f"{target}_src",
+                headers,
+                target,
+                encoding,
+                "csv",
+                rejects=f"{target}_rej",
+                first_row=skip + 2,
+                title_rows=titles,
             )
         finally:
             con.execute(f"DROP TABLE {target}_src")
@@ -379,19 +433,31 @@ def _xlsx_refused(path: Path) -> FileRejected:
     )
 
 
-def _xlsx_batches(path: Path) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+def _xlsx_batches(
+    path: Path, table: Table | None
+) -> tuple[list[str], int, tuple[str, ...], Iterator[pa.RecordBatch]]:
+    """(header, its index, skipped title texts, data batches); the header is found among the
+    first rows as for CSV (a merged title cell reads as one value and empty ones)."""
+    import itertools
+
     import openpyxl
 
     _check_xlsx_archive(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header_row = next(rows)
+        it = ws.iter_rows(values_only=True)
+        head = list(itertools.islice(it, HEADER_SEARCH_ROWS if table is not None else 1))
+        if not head:
+            raise StopIteration
     except StopIteration:
         raise FileRejected(f"{path.name}: 工作表为空") from None
     except Exception:  # openpyxl and defusedxml raise many kinds; none is useful to a clerk
         raise _xlsx_refused(path) from None
+    texts = [["" if v is None else str(v).strip() for v in r] for r in head]
+    k = find_header_row(table, texts)
+    header_row = head[k]
+    rows = itertools.chain(head[k + 1 :], it)
     headers = ["" if h is None else str(h).strip() for h in header_row]
     while headers and headers[-1] == "":
         headers.pop()
@@ -419,17 +485,28 @@ def _xlsx_batches(path: Path) -> tuple[list[str], Iterator[pa.RecordBatch]]:
             yield pa.record_batch([pa.array(c, pa.string()) for c in buf], names=names)
         wb.close()
 
-    return headers, batches()
+    return headers, k, _title_text(texts[:k]), batches()
 
 
-def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, target: str) -> Staged:
-    raw, batches = _xlsx_batches(path)
+def _stage_xlsx(
+    con: duckdb.DuckDBPyConnection, path: Path, target: str, table: Table | None
+) -> Staged:
+    raw, k, titles, batches = _xlsx_batches(path, table)
     headers = _check_headers(path, raw)
     schema = pa.schema([(f"c{i}", pa.string()) for i in range(len(headers))])
     reader = pa.RecordBatchReader.from_batches(schema, batches)
     con.register(f"{target}_src", reader)
     try:
-        return _finish(con, f"{target}_src", headers, target, "xlsx", "xlsx")
+        return _finish(
+            con,
+            f"{target}_src",
+            headers,
+            target,
+            "xlsx",
+            "xlsx",
+            first_row=k + 2,
+            title_rows=titles,
+        )
     except FileRejected:
         raise
     except Exception:  # a bad XML part deep in the sheet surfaces through DuckDB's scan

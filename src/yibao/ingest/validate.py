@@ -121,13 +121,29 @@ def number_expr(s: ir.StringValue) -> ir.StringValue:
     return ibis.cases((grouped, t.replace(",", "")), else_=t)
 
 
+#: An Excel date serial as exports write it when the cell is not formatted as a date
+#: (44260 = 2021-03-05, 44260.5 = noon): five digits, 1927–2173, an optional fraction of a day.
+EXCEL_SERIAL_RE = r"^[1-9][0-9]{4}(\.[0-9]{1,10})?$"
+EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's 1900 system (after its 1900-02-29 bug)
+
+
+def excel_serial(s: ir.StringValue) -> ir.TimestampValue:
+    """The timestamp of an Excel serial (to the second), on DuckDB and PySpark alike."""
+    num = s.try_cast("decimal(16,10)")
+    day = num.floor().cast("int64")
+    secs = ((num - num.floor()) * 86400).round().cast("int64")
+    start = ibis.literal(EXCEL_EPOCH) + day.as_interval("D")
+    return start.cast("timestamp") + secs.as_interval("s")
+
+
 def date_expr(s: ir.StringValue) -> ir.StringValue:
     """``2021.3.4``, ``2021/3/4``, ``2021年3月4日`` → ``2021-3-4``, in the date part only, so
     that a time's fractional seconds (``08:00:00.0`` from Java exports) keep their dot."""
     head = s.re_extract(r"^[^ T]*", 0)
     tail = s.substr(head.length())
     day = head.replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-")
-    return day.replace("日", "") + tail
+    # An Excel serial (44260.5) keeps its dot: normalise_shape turns it into a timestamp.
+    return ibis.cases((s.re_search(EXCEL_SERIAL_RE), s), else_=day.replace("日", "") + tail)
 
 
 def normalise_text(col: Column, s: ir.StringValue) -> ir.StringValue:
@@ -136,8 +152,8 @@ def normalise_text(col: Column, s: ir.StringValue) -> ir.StringValue:
         return number_expr(s)
     if col.dtype in ("date", "timestamp"):
         return date_expr(s)
-    if col.codes is not None and col.value_aliases:
-        return s.substitute(dict(col.value_aliases), else_=s)
+    if col.codes is not None and (spellings := col.value_map()):
+        return s.substitute(spellings, else_=s)
     if col.check == "certno":
         return s.upper()
     if col.name in KEY_COLUMNS:
@@ -154,8 +170,14 @@ def normalise_shape(col: Column, s: ir.StringValue) -> ir.StringValue:
     if col.dtype in ("date", "timestamp"):
         spaced = s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2)
         spaced_ts = spaced + " " + s.substr(8, 2) + ":" + s.substr(10, 2) + ":" + s.substr(12, 2)
+        serial = excel_serial(s)
+        if col.dtype == "date":
+            serial = serial.cast("date")
         return ibis.cases(
-            (s.re_search(r"^[0-9]{8}$"), spaced), (s.re_search(r"^[0-9]{14}$"), spaced_ts), else_=s
+            (s.re_search(r"^[0-9]{8}$"), spaced),
+            (s.re_search(r"^[0-9]{14}$"), spaced_ts),
+            (s.re_search(EXCEL_SERIAL_RE), serial.cast("string")),
+            else_=s,
         )
     if col.codes is not None and col.dtype == "string" and all(k.isdigit() for k in col.codes):
         return ibis.cases((s.re_search(r"^[0-9]+\.0+$"), s.split(".")[0]), else_=s)
@@ -286,7 +308,7 @@ def check(
             checks.append(
                 (
                     s.notnull() & ~one_of(s, sorted(col.codes)),
-                    f"{col.label}代码不存在,允许的值: {shown}",
+                    f"{col.label}代码不存在,允许的值(代码或括号中的名称): {shown}",
                 )
             )
         if col.check == "certno":

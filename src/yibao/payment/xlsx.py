@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from yibao.schema.model import Table
+from yibao.xlsxsafe import polish_workbook
 
 
 def _cell(v: object) -> object:
@@ -33,5 +34,6 @@ def write_workbook(path: Path, sheets: list[tuple[str, Table, list[dict]]]) -> P
             ws.column_dimensions[get_column_letter(i)].width = max(10, len(c.label) * 2 + 2)
         ws.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
+    polish_workbook(wb)  # widths, frozen header, filter, rates as numbers
     wb.save(path)
     return path

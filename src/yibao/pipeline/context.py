@@ -22,7 +22,7 @@ def policy_ref_of(ws: Workspace | None, ref: str | None) -> str:
     ref = ref or (ws.config.get("policy") if ws is not None else None) or DEFAULT_POLICY
     if ws is not None and str(ref).endswith((".yaml", ".yml")):
         p = Path(ref)
-        if not p.is_absolute() and not p.exists() and (ws.path / p).exists():
+        if not p.is_absolute() and (ws.path / p).exists():
             return str(ws.path / p)
     return str(ref)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from yibao.engine.workspace import Workspace
 from yibao.report.data import Data, ReportDataMissing
 from yibao.report.model import Fig, Para, Section, TableBlock
+from yibao.xlsxsafe import polish_workbook
 
 ADJUSTMENT = "manual_adjustment"  # an explicit ± line of a framework (seed 002's unexplained −2)
 HEADER = [
@@ -212,6 +213,7 @@ def write_self_table(d: Data, framework: str, path: Path) -> Path | None:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True)
     ws.freeze_panes = "A3"
+    polish_workbook(wb)  # widths, frozen header, filter, rates as numbers
     wb.save(path)
     return path
 

@@ -27,10 +27,70 @@ MED_TYPE = {
     "51": "生育门诊",
     "52": "生育住院",
 }
+#: Other spellings of an insurance type in exports (the full names map by themselves: see
+#: :func:`value_map`).
+INSUTYPE_ALIASES = {
+    "职工医保": "310",
+    "职工基本医保": "310",
+    "城镇职工基本医疗保险": "310",
+    "城镇职工医保": "310",
+    "离休": "340",
+    "离休人员医疗待遇": "340",
+    "居民医保": "390",
+    "城乡居民医保": "390",
+    "城乡居民基本医保": "390",
+    "城乡居民医疗保险": "390",
+    "居民基本医疗保险": "390",
+    "城镇居民基本医疗保险": "390",
+    "新型农村合作医疗": "390",
+    "新农合": "390",
+    "居民大病保险": "392",
+    "城乡居民大病保险": "392",
+    "大病保险": "392",
+}
+MED_TYPE_ALIASES = {
+    "门诊": "11",
+    "住院": "21",
+    "门诊慢性病": "14",
+    "门诊特殊病": "14",
+    "门诊慢特病种": "14",
+    "门诊特殊慢性病": "14",
+    "慢特病门诊": "14",
+    "特殊门诊": "14",
+    "药店购药": "41",
+    "定点药店": "41",
+}
 HOSP_LEVEL = {"1": "一级", "2": "二级", "3": "三级", "9": "未定级"}
-HOSP_LEVEL_ALIASES = {name: code for code, name in HOSP_LEVEL.items()}
+#: Hospital grades: 等 (甲/乙/丙/特等) does not change the 结算等级, only the 级 does.
+HOSP_LEVEL_ALIASES = {
+    **{name: code for code, name in HOSP_LEVEL.items()},
+    **{
+        f"{name}{grade}": code
+        for code, name in HOSP_LEVEL.items()
+        if code != "9"
+        for grade in ("甲等", "乙等", "丙等", "特等", "医院", "甲", "乙", "丙")
+    },
+    **{f"{short}{grade}": code for code, short in (("1", "一"), ("2", "二"), ("3", "三"))
+       for grade in ("甲", "乙", "丙", "级")},
+    "未评级": "9",
+    "无等级": "9",
+    "无": "9",
+}
 GENDER = {"1": "男", "2": "女", "9": "未说明"}
-GENDER_ALIASES = {"男": "1", "女": "2", "M": "1", "F": "2", "0": "9"}
+GENDER_ALIASES = {
+    "男": "1",
+    "女": "2",
+    "男性": "1",
+    "女性": "2",
+    "M": "1",
+    "F": "2",
+    "m": "1",
+    "f": "2",
+    "0": "9",
+    "未知": "9",
+    "未知的性别": "9",
+    "未说明的性别": "9",
+}
 #: Identity categories that change contributions and benefits (seed 000, DOMAIN §2–3).
 PSN_IDET = {
     "普通人员": "无特殊身份",
@@ -54,7 +114,18 @@ PSN_IDET_ALIASES = {
     "监测对象": "返贫致贫人口",
 }
 FLAG = {"0": "否", "1": "是"}
-FLAG_ALIASES = {"否": "0", "是": "1", "N": "0", "Y": "1", "n": "0", "y": "1"}
+FLAG_ALIASES = {
+    "否": "0",
+    "是": "1",
+    "N": "0",
+    "Y": "1",
+    "n": "0",
+    "y": "1",
+    "无": "0",
+    "有": "1",
+}
+#: 异地就医标志 also reads 本地/异地.
+OFFSITE_ALIASES = {**FLAG_ALIASES, "本地": "0", "非异地": "0", "异地": "1", "异地就医": "1"}
 BUDGET_LEVEL = {"中央": "中央财政", "省级": "省级财政", "市级": "市级财政", "县级": "县级财政"}
 BUDGET_LEVEL_ALIASES = {
     "中央财政": "中央",
@@ -69,6 +140,18 @@ BUDGET_LEVEL_ALIASES = {
 }
 DIRECTION = {"收入": "基金收入", "支出": "基金支出"}
 REGION_LEVEL = {"省级": "省级", "地级": "地级(市、州)", "县级": "县级(县、区、县级市)"}
+
+
+
+def value_map(codes: dict[str, str] | None, aliases: dict[str, str] | None = None) -> dict[str, str]:
+    """Every spelling an export may use for a code → the code: the labels of ``codes``
+    (普通住院 → 21), then the listed variants.  The one place labels become codes."""
+    if not codes:
+        return {}
+    out = {label: code for code, label in codes.items() if label not in codes}
+    out.update({k: v for k, v in (aliases or {}).items() if k not in codes})
+    return out
+
 
 # --- groups every step uses ---------------------------------------------------------------------
 

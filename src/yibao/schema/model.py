@@ -106,6 +106,12 @@ class Column:
     def sql_type(self) -> str:
         return SQL_TYPES[self.dtype]
 
+    def value_map(self) -> dict[str, str]:
+        """Spellings accepted for a code column → the code (labels and variants)."""
+        from yibao.schema.codes import value_map
+
+        return value_map(dict(self.codes) if self.codes else None, dict(self.value_aliases))
+
     def header_names(self) -> tuple[str, ...]:
         """Every header that maps to this column."""
         return (self.name, self.label, *self.aliases)

@@ -15,7 +15,10 @@ from yibao.schema.codes import (  # re-exported: the one domain vocabulary
     HOSP_LEVEL,
     HOSP_LEVEL_ALIASES,
     INSUTYPE,
+    INSUTYPE_ALIASES,
     MED_TYPE,
+    MED_TYPE_ALIASES,
+    OFFSITE_ALIASES,
     PSN_IDET,
     PSN_IDET_ALIASES,
     REGION_LEVEL,
@@ -138,6 +141,7 @@ ENROLMENTS = Table(
             aliases=("险种", "险种类型代码"),
             required=True,
             codes=INSUTYPE,
+            value_aliases=INSUTYPE_ALIASES,
         ),
         Column(
             "region_code",
@@ -243,7 +247,12 @@ _MONEY_FIELDS = (
     ("medfee_sumamt", "医疗费总额", ("总费用", "医疗总费用")),
     ("inscp_scp_amt", "符合政策范围金额", ("政策范围内金额", "合规费用", "符合范围金额")),
     ("hifp_pay", "基本医疗保险统筹基金支出", ("统筹基金支付", "统筹支付", "基本医保支付")),
-    ("hifmi_pay", "居民大病保险资金支出", ("大病保险支付", "大病支付")),
+    # 大病补充医疗保险基金支出: the name several provincial 结算清单 exports give the same fund.
+    (
+        "hifmi_pay",
+        "居民大病保险资金支出",
+        ("大病保险支付", "大病支付", "大病保险基金支出", "大病补充医疗保险基金支出"),
+    ),
     ("maf_pay", "医疗救助基金支出", ("医疗救助支付", "救助支付")),
     ("psn_part_amt", "个人负担总金额", ("个人负担", "个人自付")),
 )
@@ -264,7 +273,15 @@ CLAIMS = Table(
             check="certno",
             personal=True,
         ),
-        Column("insutype", "string", "险种类型", aliases=("险种",), required=True, codes=INSUTYPE),
+        Column(
+            "insutype",
+            "string",
+            "险种类型",
+            aliases=("险种",),
+            required=True,
+            codes=INSUTYPE,
+            value_aliases=INSUTYPE_ALIASES,
+        ),
         Column(
             "med_type",
             "string",
@@ -272,6 +289,7 @@ CLAIMS = Table(
             aliases=("就医类别", "med_type_code"),
             required=True,
             codes=MED_TYPE,
+            value_aliases=MED_TYPE_ALIASES,
         ),
         Column(
             "fixmedins_code",
@@ -294,17 +312,32 @@ CLAIMS = Table(
             "异地就医标志",
             aliases=("offsite", "异地标志", "out_flag", "yd_flag"),
             codes=FLAG,
-            value_aliases=FLAG_ALIASES,
+            value_aliases=OFFSITE_ALIASES,
         ),
         _psn_idet(),
-        Column("adm_time", "timestamp", "入院时间", aliases=("begntime", "就诊时间", "开始时间")),
-        Column("dscg_time", "timestamp", "出院时间", aliases=("endtime", "结束时间")),
+        # A date header maps to its datetime column (入院日期 → 入院时间, at 00:00).
+        Column(
+            "adm_time",
+            "timestamp",
+            "入院时间",
+            aliases=("begntime", "就诊时间", "开始时间", "入院日期", "就诊日期"),
+        ),
+        Column(
+            "dscg_time", "timestamp", "出院时间", aliases=("endtime", "结束时间", "出院日期")
+        ),
         Column("setl_time", "timestamp", "结算时间", aliases=("结算日期",), required=True),
         Column(
             "dise_codg",
             "string",
             "主诊断编码",
-            aliases=("dscg_maindiag_code", "诊断编码", "主要诊断编码"),
+            aliases=(
+                "dscg_maindiag_code",
+                "诊断编码",
+                "主要诊断编码",
+                "主要诊断",
+                "主要诊断代码",
+                "出院主要诊断编码",
+            ),
             personal=True,
         ),
         Column(

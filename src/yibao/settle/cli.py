@@ -6,12 +6,16 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 from rich.console import Console
+from rich.text import Text
 from rich.table import Table as RichTable
 
 from yibao.engine.workspace import Workspace
 from yibao.ingest.readers import FileRejected
+from yibao.money import money_expr, rate_expr
 from yibao.pipeline.context import build_context
 from yibao.pipeline.contract import StepFailed
 from yibao.pipeline.runs import run_step
@@ -28,18 +32,36 @@ def _print_errors(errors: list[dict], total: int, err: Console, source: str) -> 
     err.print(f"[red]错误[/red]: {source} 有 {total} 处问题,未做结算(不静默地算错):")
     for e in errors[:MAX_ERRORS_SHOWN]:
         where = f"第 {e['row']} 行" if e.get("row") else f"结算ID {e.get('setl_id')}"
-        err.print(f"  {where} {e.get('label') or e['column']}: {e['value']!s} — {e['reason']}")
+        value = "(空)" if e["value"] is None or e["value"] == "" else e["value"]
+        err.print(Text(f"  {where} {e.get('label') or e['column']}: {value} — {e['reason']}"))
     if total > MAX_ERRORS_SHOWN:
         err.print(f"  …… 另有 {total - MAX_ERRORS_SHOWN} 处")
 
 
+def readable_columns(t: ir.Table) -> ir.Table:
+    """Payments first, then the trace in 元 (``*_yuan``) and ratios as fractions (0.85), then
+    the exact integer trace (``*_fen``, ``*_ppm``) kept for scripts that read it."""
+    head = [c for c in OUTPUT_HEAD if c in t.columns]
+    rest = [c for c in t.columns if c not in OUTPUT_HEAD]
+    readable = []
+    for c in rest:
+        if c.endswith("_fen"):
+            readable.append(money_expr(t[c]).name(c[: -len("_fen")] + "_yuan"))
+        elif c.endswith("_ppm"):
+            readable.append(rate_expr(t[c]).name(c[: -len("_ppm")]))
+    plain = [t[c] for c in rest if not c.endswith(("_fen", "_ppm"))]
+    exact = [t[c] for c in rest if c.endswith(("_fen", "_ppm"))]
+    return t.select(*head, *plain, *readable, *exact)
+
+
 def _write_csv(result: pa.Table, path: Path) -> None:
-    """Payments first, then the trace; DuckDB writes DECIMAL(18,2) with its two places."""
-    cols = list(OUTPUT_HEAD) + [c for c in result.column_names if c not in OUTPUT_HEAD]
+    """Readable columns (see :func:`readable_columns`); DuckDB writes DECIMAL(18,2) with its
+    two places."""
     con = duckdb.connect()
     con.register("_result", result)
+    expr = readable_columns(ibis.duckdb.from_connection(con).table("_result"))
     target = str(path).replace("'", "''")
-    con.execute(f"COPY (SELECT {', '.join(cols)} FROM _result) TO '{target}' (HEADER)")
+    con.execute(f"COPY ({ibis.to_sql(expr, dialect='duckdb')}) TO '{target}' (HEADER)")
     con.close()
 
 

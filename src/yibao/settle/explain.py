@@ -8,6 +8,7 @@ from typing import Any
 from yibao.money import PPM, from_fen, pct_text
 from yibao.schema.codes import ORDINARY
 from yibao.settle.chain import KINDS
+from yibao.settle.identity import SOURCE_CLAIM, SOURCE_DEFAULT
 from yibao.settle.params import NO_CAP
 
 NONE = from_fen(NO_CAP)
@@ -25,6 +26,17 @@ def _yuan(fen: int) -> Decimal:
     return from_fen(fen)
 
 
+def identity_line(row: dict[str, Any], claim: dict[str, Any]) -> str:
+    """人员身份类别 used and where it came from (the claim, an enrolment, the register)."""
+    if "psn_idet_source" in row:
+        who, source = row.get("psn_idet_type") or ORDINARY, row["psn_idet_source"]
+    elif claim.get("psn_idet_type"):
+        who, source = claim["psn_idet_type"], SOURCE_CLAIM
+    else:
+        who, source = ORDINARY, SOURCE_DEFAULT
+    return f"人员身份类别 {who}(来源:{source})"
+
+
 def explain_row(row: dict[str, Any], claim: dict[str, Any] | None = None) -> str:
     claim = claim or {}
     r = {
@@ -40,9 +52,9 @@ def explain_row(row: dict[str, Any], claim: dict[str, Any] | None = None) -> str
             f"  医疗费总额 {claim['medfee_sumamt']:,},符合政策范围金额 "
             f"{claim['inscp_scp_amt']:,};险种 {claim['insutype']},医疗类别 "
             f"{claim['med_type']},结算等级 {claim.get('hi_setl_lv') or '-'},"
-            f"异地 {claim.get('offsite_flag') or '0'},身份 "
-            f"{claim.get('psn_idet_type') or ORDINARY}"
+            f"异地 {claim.get('offsite_flag') or '0'}"
         )
+    lines.append("  " + identity_line(row, claim))
     kind = KINDS.get(r["kind"], r["kind"])
     lines.append(f"1. 基本医保统筹基金({kind}):")
     lines.append(

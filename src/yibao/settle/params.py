@@ -111,6 +111,52 @@ def _val(policy: Policy, name: str, on: date, optional: bool = False) -> Any:
     return dv.value
 
 
+#: Parameters the chain can do without (no cap when absent).
+OPTIONAL = {"basic.annual_cap", "critical_illness.annual_cap"}
+
+
+def missing_parameters(policy: Policy, on: date) -> list[str]:
+    """Every parameter a period starting ``on`` lacks (not just the first), in a stable order."""
+    out = []
+    for name in sorted(set(CATEGORICAL.values()) | VALUED):
+        if name in OPTIONAL:
+            continue
+        p = policy.parameters.get(name)
+        dv = p.at(on) if p else None
+        if dv is None or dv.value is None:
+            out.append(name)
+        elif name in ("basic.inpatient.deductible", "basic.inpatient.ratio"):
+            out += [f"{name}[{lv}]" for lv in LEVELS if lv not in dv.value]
+    return out
+
+
+def _described(name: str) -> str:
+    """``basic.inpatient.ratio[3](住院统筹基金支付比例)``, described as the template does."""
+    from yibao.policy import load_policy
+
+    base = name.split("[")[0]
+    try:
+        p = load_policy("demo-county").parameters.get(base)
+    except Exception:  # noqa: BLE001 - a description is a courtesy, never a failure
+        p = None
+    desc = (p.description or "").split(",")[0] if p else ""
+    return f"{name}({desc})" if desc else name
+
+
+def no_period_message(policy: Policy, starts: list[date]) -> str:
+    """The refusal naming every missing parameter (of the latest period, where it is fixable)."""
+    if not starts:
+        return f"政策 {policy.name} 没有任何结算参数;可用 yibao policy new 地区 --from demo-county 生成模板"
+    last = starts[-1]
+    missing = missing_parameters(policy, last)
+    names = "、".join(_described(n) for n in missing)
+    return (
+        f"政策 {policy.name} 没有任何时期具备结算所需的全部参数:自 {last} 起的时期缺少 "
+        f"{len(missing)} 项:{names};可用 yibao policy new 地区 --from demo-county 生成"
+        "带注释的模板后补齐"
+    )
+
+
 def build_periods(policy: Policy) -> tuple[ChainSpec, pa.Table]:
     """(spec, one row per period) for the settlement chain; see the module docstring."""
     # Periods change only where a parameter the chain uses changes, so that "policy in force
@@ -123,18 +169,18 @@ def build_periods(policy: Policy) -> tuple[ChainSpec, pa.Table]:
     specs: dict[ChainSpec, date] = {}
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else FAR
-        try:
-            spec, values = _period(policy, start)
-        except LookupError as exc:
+        missing = missing_parameters(policy, start)
+        if missing:
             rows.append(
-                {"p_start": start, "p_end": end, "p_valid": False, "p_missing": str(exc.args[0])}
+                {"p_start": start, "p_end": end, "p_valid": False, "p_missing": "、".join(missing)}
             )
             continue
+        spec, values = _period(policy, start)
         specs.setdefault(spec, start)
         rows.append({"p_start": start, "p_end": end, "p_valid": True, "p_missing": None} | values)
     valid = [r for r in rows if r["p_valid"]]
     if not valid:
-        raise SettlePolicyError(f"政策 {policy.name} 没有任何时期具备结算所需的全部参数")
+        raise SettlePolicyError(no_period_message(policy, starts))
     if len(specs) > 1:
         dates = "、".join(str(d) for d in specs.values())
         raise SettlePolicyError(

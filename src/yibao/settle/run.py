@@ -19,6 +19,7 @@ from yibao.pipeline.context import resolve_policy
 from yibao.policy import Policy, load_policy
 from yibao.schema.derived import DERIVED
 from yibao.settle.chain import settle_chain
+from yibao.settle.identity import with_identity
 from yibao.settle.inputs import ERRORS, TYPED, policy_errors, read_claims_file
 from yibao.settle.params import build_periods, chain_periods
 
@@ -122,12 +123,18 @@ def settle_workspace(
     starts = periods.column("p_start").to_pylist()
     con = ws.con
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _settle_in AS SELECT *, _row AS _file_row, "
+        f"CREATE OR REPLACE TEMP VIEW _settle_base AS SELECT *, _row AS _file_row, "
         f"row_number() OVER (ORDER BY setl_id) AS {ROW}_n FROM claims "
         f"WHERE year(setl_time) = {int(year)}"
     )
     con.register("_periods", periods)
     duck = connect_engine("duckdb", ws)
+    # Identity from the registers where the claim has none (issue 12): a join, stored as a
+    # TEMP table so that the chain (on either engine) and the stored results read one answer.
+    filled = with_identity(duck.table("_settle_base"), duck.table("enrolments"), duck.table("persons"))
+    ident_sql = ibis.to_sql(filled, dialect="duckdb")
+    provenance.record("settlements", "人员身份类别(结算单,否则参保登记、人员登记)", ident_sql)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _settle_in AS {ident_sql}")
     src = duck.table("_settle_in")
     src = src.mutate(**{ROW: src[f"{ROW}_n"]})
     perr = policy_errors(src, duck.table("_periods"), starts, spec, policy.name)
@@ -190,7 +197,8 @@ def _store(ws: Workspace, year: int, policy_name: str) -> None:
         replace_rows(
             con,
             DERIVED["settlements"],
-            "SELECT *, ?::VARCHAR AS policy_name, now()::TIMESTAMP AS settled_at FROM _settled",
+            "SELECT s.*, i.psn_idet_type, i.psn_idet_source, ?::VARCHAR AS policy_name, "
+            "now()::TIMESTAMP AS settled_at FROM _settled s JOIN _settle_in i USING (setl_id)",
             year=y,
             params=[policy_name],
         )

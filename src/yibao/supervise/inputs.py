@@ -20,6 +20,7 @@ from yibao.ingest.headers import map_headers
 from yibao.ingest.validate import one_of
 from yibao.schema import TABLES
 from yibao.schema.codes import INPATIENT_MED_TYPES
+from yibao.settle.identity import with_identity
 from yibao.supervise.params import SupervisionParams
 
 #: Stays of the previous months are context for overlaps and readmissions in January.
@@ -145,6 +146,8 @@ def prepare(ws: Workspace, params: SupervisionParams) -> list[str]:
     warnings: list[str] = []
 
     claims = duck.table("claims").drop("_load_id", "_row")
+    # 人员身份类别 from the registers where the claim has none, as settlement takes it.
+    claims = with_identity(claims, duck.table("enrolments"), duck.table("persons"))
     claims = claims.mutate(fund_pay=fund_pay(claims))
     in_year = claims.filter((claims.setl_time >= start) & (claims.setl_time < nxt))
     con.execute(f"CREATE OR REPLACE TEMP VIEW _sv_claims AS {_sql(in_year)}")

@@ -99,6 +99,37 @@ class SupervisionParams:
         return out
 
 
+#: What each parameter means, with its unit, as the work list's rule sheet shows it.
+PARAM_LABELS: dict[str, tuple[str, str]] = {
+    "subsidy_per_person": ("人均财政补助", "元/人"),
+    "split_admission_days": ("分解住院间隔天数", "天"),
+    "split_admission_excluded": ("分解住院除外诊断", ""),
+    "readmission_days": ("再入院间隔天数", "天"),
+    "bed_hanging_min_days": ("挂床住院最少住院天数", "天"),
+    "bed_hanging_max_daily_cost": ("挂床住院日均费用上限", "元/天"),
+    "male_only_diagnoses": ("男性限定诊断", ""),
+    "female_only_diagnoses": ("女性限定诊断", ""),
+    "min_age_diagnoses": ("年龄限定诊断", ""),
+    "min_age_years": ("年龄限定诊断最低年龄", "周岁"),
+    "outlier_z_threshold": ("异常判定稳健Z值阈值", ""),
+    "outlier_min_admissions": ("参与比较的最少住院人次", "人次"),
+    "outlier_min_peers": ("同级医院最少家数", "家"),
+    "outlier_min_readmissions": ("最少再入院人次", "人次"),
+    "outlier_min_cost_excess": ("次均费用至少高出同级中位数", ""),
+    "offsite_amount_threshold": ("异地就医核查金额标准", "元"),
+}
+
+
+def param_text(name: str, value: str) -> str:
+    """``再入院间隔天数 31 天`` rather than ``readmission_days=31``."""
+    label, unit = PARAM_LABELS.get(name, (name, ""))
+    if name == "outlier_min_cost_excess":
+        from yibao.money import pct_text
+
+        return f"{label} {pct_text(Decimal(value))}"
+    return f"{label} {value}{(' ' + unit) if unit else ''}"
+
+
 SUBSIDY = "financing.resident.subsidy_per_person"
 
 

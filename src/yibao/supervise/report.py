@@ -17,9 +17,10 @@ from openpyxl.styles import Font
 from yibao.engine.workspace import Workspace
 from yibao.privacy import mask_record, private_dir
 from yibao.schema.tables import HOSP_LEVEL
+from yibao.supervise.params import param_text
 from yibao.supervise.rules import RULES
 from yibao.supervise.run import SuperviseOutcome
-from yibao.xlsxsafe import safe_cells
+from yibao.xlsxsafe import column_widths, safe_cells, set_widths
 
 MAX_ROWS = 1_000_000  # Excel's limit is 1,048,576 rows per sheet
 
@@ -58,6 +59,29 @@ def _header(ws_sheet, labels: list[str]) -> None:  # noqa: ANN001 - openpyxl wor
     ws_sheet.append(safe_cells(ws_sheet, cells))
 
 
+#: Widths of the work list's columns (write-only sheets take widths before their first row).
+LIST_WIDTHS = {"evidence": 70, "rule_name": 28, "fixmedins_name": 30, "key": 22}
+
+
+def _layout(sheet, labels: list[str], widths: dict[str, float] | None = None) -> None:  # noqa: ANN001
+    """Frozen header and widths, set before the first row of a write-only sheet."""
+    sheet.freeze_panes = "A2"
+    base = column_widths([labels])
+    named = [c for c, _ in LIST_HEADERS] if widths else []
+    for i, name in enumerate(named):
+        if name in (widths or {}):
+            base[i] = widths[name]
+    if widths:
+        base[-1] = 60  # 法律依据
+    set_widths(sheet, base)
+
+
+def _filter(sheet, n_cols: int, n_rows: int) -> None:  # noqa: ANN001
+    from openpyxl.utils import get_column_letter
+
+    sheet.auto_filter.ref = f"A1:{get_column_letter(n_cols)}{n_rows + 1}"
+
+
 def _money(sheet, value):  # noqa: ANN001, ANN202 - openpyxl cell
     c = WriteOnlyCell(sheet, value=value)
     c.number_format = "#,##0.00"
@@ -74,6 +98,7 @@ def write_worklist(
     wb = Workbook(write_only=True)
     cols = [c for c, _ in LIST_HEADERS]
     sheet = wb.create_sheet("工作清单")
+    _layout(sheet, [label for _, label in LIST_HEADERS] + ["法律依据"], LIST_WIDTHS)
     _header(sheet, [label for _, label in LIST_HEADERS] + ["法律依据"])
     cur = ws.con.execute(
         f"SELECT {', '.join(cols)} FROM supervise_findings WHERE year = ? ORDER BY rank "
@@ -81,6 +106,7 @@ def write_worklist(
         [year],
     )
     level = dict(HOSP_LEVEL)
+    written = 0
     while batch := cur.fetchmany(10_000):
         for row in batch:
             rec = dict(zip(cols, row, strict=True))
@@ -90,6 +116,8 @@ def write_worklist(
             rule = RULES.get(rec["rule"])
             cells = [_money(sheet, rec[c]) if c == "amount" else rec[c] for c in cols]
             sheet.append(safe_cells(sheet, [*cells, rule.basis if rule else None]))
+            written += 1
+    _filter(sheet, len(LIST_HEADERS) + 1, written)
 
     _hospital_sheet(wb, ws, year, level)
     _rules_sheet(wb, outcome, unmask, role)
@@ -106,11 +134,11 @@ def _hospital_sheet(wb: Workbook, ws: Workspace, year: int, level: dict[str, str
             [year],
         ).fetchall()
     ]
-    _header(
-        sheet,
-        ["定点医药机构编号", "定点医药机构名称", "医院等级", "线索数", "涉及金额(元)"]
-        + [f"{RULES[r].name}(条)" if r in RULES else r for r in rules],
-    )
+    labels = ["定点医药机构编号", "定点医药机构名称", "医院等级", "线索数", "涉及金额(元)"] + [
+        f"{RULES[r].name}(条)" if r in RULES else r for r in rules
+    ]
+    _layout(sheet, labels)
+    _header(sheet, labels)
     pivot = ", ".join(f"sum(findings) FILTER (WHERE rule = '{r}')" for r in rules)
     rows = ws.con.execute(
         "SELECT fixmedins_code, any_value(fixmedins_name), any_value(hosp_lv), sum(findings), "
@@ -121,29 +149,30 @@ def _hospital_sheet(wb: Workbook, ws: Workspace, year: int, level: dict[str, str
     for code, name, lv, n, amount, *by_rule in rows:
         row = [code, name, level.get(lv, lv), n, _money(sheet, amount), *by_rule]
         sheet.append(safe_cells(sheet, row))
+    _filter(sheet, len(labels), len(rows))
 
 
 def _rules_sheet(wb: Workbook, outcome: SuperviseOutcome, unmask: bool, role: str) -> None:
     sheet = wb.create_sheet("规则说明")
-    _header(
-        sheet,
-        [
-            "规则代码",
-            "规则名称",
-            "法律依据",
-            "筛查内容",
-            "涉及金额口径",
-            "参数",
-            "线索数",
-            "涉及金额(元)",
-            "用时(秒)",
-            "说明",
-        ],
-    )
+    labels = [
+        "规则代码",
+        "规则名称",
+        "法律依据",
+        "筛查内容",
+        "涉及金额口径",
+        "参数",
+        "线索数",
+        "涉及金额(元)",
+        "用时(秒)",
+        "说明",
+    ]
+    sheet.freeze_panes = "A2"
+    set_widths(sheet, [16, 28, 50, 50, 30, 40, 10, 16, 10, 40])
+    _header(sheet, labels)
     shown = outcome.params.shown()
     for run in outcome.runs:
         r = run.rule
-        params = ";".join(f"{p}={shown[p]}" for p in r.params)
+        params = ";".join(param_text(p, shown[p]) for p in r.params)
         sheet.append(
             safe_cells(
                 sheet,

@@ -63,6 +63,62 @@ def select_rules(codes: str | list[str] | None) -> list[Rule]:
     return [r for r in CATALOGUE if r.code in wanted]
 
 
+#: Claims columns each rule reads (besides the always-required ones); when a column is empty
+#: for the whole year (an export without it, or a header ingest did not recognise), the rule
+#: says so when it runs instead of quietly finding less.
+RULE_INPUTS: dict[str, tuple[str, ...]] = {
+    "claim_after_death": ("adm_time",),
+    "overlapping_stay": ("adm_time", "dscg_time"),
+    "split_admission": ("adm_time", "dscg_time", "dise_codg"),
+    "bed_hanging": ("adm_time", "dscg_time"),
+    "restricted_diagnosis": ("dise_codg",),
+    "hospital_cost_outlier": ("hi_setl_lv",),
+    "hospital_los_outlier": ("adm_time", "dscg_time"),
+    "hospital_readmission_outlier": ("adm_time", "dscg_time"),
+    "offsite_check": ("offsite_flag", "adm_time", "dscg_time"),
+}
+
+
+def lost_inputs(ws: Workspace, year: int, selected: list[Rule]) -> list[str]:
+    """One sentence per rule that lost an input column: which, and the dropped header that
+    probably held it (from the loads' unrecognised headers)."""
+    from yibao.ingest.headers import suggest
+    from yibao.schema import get_table
+
+    claims = get_table("claims")
+    cols = sorted({c for r in selected for c in RULE_INPUTS.get(r.code, ())})
+    if not cols:
+        return []
+    counts = ws.con.execute(
+        f"SELECT count(*), {', '.join(f'count({c})' for c in cols)} FROM _sv_claims"
+    ).fetchone()
+    if not counts[0]:
+        return []
+    empty = {c for c, n in zip(cols, counts[1:], strict=True) if n == 0}
+    if not empty:
+        return []
+    dropped: dict[str, set[str]] = {}
+    for (headers,) in ws.con.execute(
+        "SELECT ignored_headers FROM _loads WHERE table_name = 'claims'"
+    ).fetchall():
+        for h in json.loads(headers or "[]"):
+            for c in suggest(claims, h, set()):
+                dropped.setdefault(c, set()).add(h)
+    out = []
+    for rule in selected:
+        lost = [c for c in RULE_INPUTS.get(rule.code, ()) if c in empty]
+        if not lost:
+            continue
+        names = "、".join(claims.column(c).label for c in lost)
+        hints = sorted({h for c in lost for h in dropped.get(c, ())})
+        hint = f"(导入时未识别的表头「{'」「'.join(hints)}」可能就是该列)" if hints else ""
+        out.append(
+            f"规则「{rule.name}」缺少输入:{year} 年度结算单的{names}全部为空{hint};"
+            "该规则按结算时间或空值代替,结果不完整"
+        )
+    return out
+
+
 def run_supervision(
     ws: Workspace,
     year: int,
@@ -80,6 +136,7 @@ def run_supervision(
     settled = year in inputs_mod.settled_years(ws)
     if any(r.needs_settlement for r in selected) and not settled:
         outcome.warnings += warnings
+    outcome.warnings += lost_inputs(ws, year, selected)
     if engine == "duckdb":
         backend = connect_engine("duckdb", ws)
     elif engine == "pyspark":
