@@ -65,7 +65,9 @@ def ingest_notes(result) -> list[str]:  # noqa: ANN001 - IngestResult
     """What ingest skipped or dropped, one line each (titles, blank/total rows, headers)."""
     lines = []
     if result.title_rows:
-        lines.append(f"已跳过表头上方的 {len(result.title_rows)} 行(标题): {'、'.join(result.title_rows)}")
+        lines.append(
+            f"已跳过表头上方的 {len(result.title_rows)} 行(标题): {'、'.join(result.title_rows)}"
+        )
     if result.rows_blank or result.rows_totals:
         lines.append(
             f"已跳过 {result.rows_blank} 个空行、{result.rows_totals} 个合计/小计/总计行"

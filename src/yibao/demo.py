@@ -30,7 +30,7 @@ from yibao.policy import load_policy
 from yibao.policy.render import policy_json
 from yibao.privacy import mask_value
 from yibao.report.build import ReportFiles, write_report
-from yibao.settle.run import discrepancy_summary
+from yibao.settle.run import discrepancy_summary, hospital_label, hospital_names
 from yibao.supervise.run import SuperviseOutcome
 
 DEMO_PRESET = "demo-county"
@@ -302,7 +302,7 @@ def render_report(ws: Workspace, results: list, summary: list[dict], policy_labe
     from yibao.schema.tables import MED_TYPE
 
     lines = [
-        f"# {ws.config.get('name', '')} 导入与数据质量报告",
+        f"# {ws.config.get('name', '')} 演示报告:数据导入、结算复核、基金财务、监管筛查与绩效评价",
         "",
         f"政策: {policy_label}。金额单位:元(括号内为万元,四舍五入到两位小数)。",
         "",
@@ -394,7 +394,11 @@ def render_settle_section(
             "| 定点医药机构 | 不一致张数 | 统筹差额 | 大病差额 | 救助差额 |",
             "|---|---|---|---|---|",
         ]
-        lines += [f"| {code} | {n} | {d1:,} | {d2:,} | {d3:,} |" for code, n, d1, d2, d3 in by_hosp]
+        names = hospital_names(ws)
+        lines += [
+            f"| {hospital_label(code, names)} | {n} | {d1:,} | {d2:,} | {d3:,} |"
+            for code, n, d1, d2, d3 in by_hosp
+        ]
     rows = ws.con.execute(
         "SELECT setl_id, fixmedins_code, recorded_hifp_pay, computed_hifp_pay, "
         "recorded_hifmi_pay, computed_hifmi_pay, recorded_maf_pay, computed_maf_pay "

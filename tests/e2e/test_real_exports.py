@@ -75,11 +75,25 @@ def _persons_gbk(path: Path) -> Path:
     rows = [
         ["2021年城乡居民参保人员花名册(益阳市赫山区)"],
         ["人员编号", "身份证号", "姓名", "性别", "出生日期", "户籍区划代码", "人员身份类别"],
-        ["P0001", valid_id(11, birth=date(1980, 5, 17)), "张三", "男", "1980/5/17", "430903",
-         "低保对象"],  # fmt: skip
-        ["P0002", valid_id(12, birth=date(1975, 3, 5), male=False), "李四", "女", "1975/3/5",
-         "430903", ""],  # fmt: skip
-        [],
+        [
+            "P0001",
+            valid_id(11, birth=date(1980, 5, 17)),
+            "张三",
+            "男",
+            "1980/5/17",
+            "430903",
+            "低保对象",
+        ],  # fmt: skip
+        [
+            "P0002",
+            valid_id(12, birth=date(1975, 3, 5), male=False),
+            "李四",
+            "女",
+            "1975/3/5",
+            "430903",
+            "",
+        ],  # fmt: skip
+        ["", "", "", "", "", "", ""],  # a blank row as Excel saves it
         ["合计", "", "2人", "", "", "", ""],
     ]
     with path.open("w", encoding="gbk", newline="") as fh:

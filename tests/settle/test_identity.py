@@ -21,8 +21,13 @@ CLAIMS = pa.table(
         "setl_id": ["S1", "S2", "S3", "S4", "S5"],
         "psn_no": ["P1", "P2", "P3", "P4", "P2"],
         "psn_idet_type": ["特困人员", None, None, None, None],
-        "setl_time": [datetime(2021, 3, 1), datetime(2021, 5, 1), datetime(2021, 6, 1),
-                      datetime(2021, 7, 1), datetime(2022, 2, 1)],  # fmt: skip
+        "setl_time": [
+            datetime(2021, 3, 1),
+            datetime(2021, 5, 1),
+            datetime(2021, 6, 1),
+            datetime(2021, 7, 1),
+            datetime(2022, 2, 1),
+        ],  # fmt: skip
     }
 )
 ENROLMENTS = pa.table(

@@ -17,7 +17,19 @@ from yibao.schema.model import Table
 #: Rows searched for the header (title rows, notes, a blank line above it).
 HEADER_SEARCH_ROWS = 20
 #: Endings that name the kind of a field, not the field: 入院日期 ~ 入院时间, 主要诊断 ~ 主诊断编码.
-_KIND_SUFFIXES = ("日期", "时间", "编码", "代码", "编号", "名称", "金额", "支出", "支付", "号码", "号")
+_KIND_SUFFIXES = (
+    "日期",
+    "时间",
+    "编码",
+    "代码",
+    "编号",
+    "名称",
+    "金额",
+    "支出",
+    "支付",
+    "号码",
+    "号",
+)
 SUGGEST_RATIO = 0.6
 
 

@@ -156,11 +156,16 @@ def drop_non_data_rows(
         return NonData()
     cells = [f"nullif(trim(c{i}), '')" for i in range(n_cols)]
     blank = " AND ".join(f"{c} IS NULL" for c in cells)
-    word = " OR ".join(f"regexp_matches(coalesce(c{i}, ''), {sql_literal(TOTAL_RE)})" for i in range(n_cols))
-    keys = " AND ".join(
-        f"(nullif(trim(c{i}), '') IS NULL OR regexp_matches(c{i}, {sql_literal(TOTAL_RE)}))"
-        for i in key_positions
-    ) or "TRUE"
+    word = " OR ".join(
+        f"regexp_matches(coalesce(c{i}, ''), {sql_literal(TOTAL_RE)})" for i in range(n_cols)
+    )
+    keys = (
+        " AND ".join(
+            f"(nullif(trim(c{i}), '') IS NULL OR regexp_matches(c{i}, {sql_literal(TOTAL_RE)}))"
+            for i in key_positions
+        )
+        or "TRUE"
+    )
     n_blank, n_total = con.execute(
         f"SELECT count(*) FILTER (WHERE {blank}), "
         f"count(*) FILTER (WHERE NOT ({blank}) AND ({word}) AND {keys}) FROM {stage}"

@@ -21,7 +21,8 @@ HEADER = """\
 #      每个参数下的 values 以生效日期为键(YYYY-MM-DD),政策调整时新增一个日期,不要改旧值。
 #   2. 把每个参数的 reference 改为本地文件的文号和条款(如 某医保发〔2021〕3号 第十二条)。
 #   3. 下面的取值全部来自 {source}{fictional},不是 {region} 的规定;未改写前不要用于正式结算。
-#   4. 改完后运行 yibao policy check {file},再用 yibao settle 工作区 --policy {file} --year 年度 试算。
+#   4. 改完后运行 yibao policy check {file},
+#      再用 yibao settle 工作区 --policy {file} --year 年度 试算。
 # 不写某个参数时,结算会拒绝并列出所缺的全部参数。
 """
 TODO_REFERENCE = "待填写:本地实施细则文号及条款"

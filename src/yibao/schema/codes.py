@@ -70,8 +70,11 @@ HOSP_LEVEL_ALIASES = {
         if code != "9"
         for grade in ("甲等", "乙等", "丙等", "特等", "医院", "甲", "乙", "丙")
     },
-    **{f"{short}{grade}": code for code, short in (("1", "一"), ("2", "二"), ("3", "三"))
-       for grade in ("甲", "乙", "丙", "级")},
+    **{
+        f"{short}{grade}": code
+        for code, short in (("1", "一"), ("2", "二"), ("3", "三"))
+        for grade in ("甲", "乙", "丙", "级")
+    },
     "未评级": "9",
     "无等级": "9",
     "无": "9",
@@ -142,8 +145,9 @@ DIRECTION = {"收入": "基金收入", "支出": "基金支出"}
 REGION_LEVEL = {"省级": "省级", "地级": "地级(市、州)", "县级": "县级(县、区、县级市)"}
 
 
-
-def value_map(codes: dict[str, str] | None, aliases: dict[str, str] | None = None) -> dict[str, str]:
+def value_map(
+    codes: dict[str, str] | None, aliases: dict[str, str] | None = None
+) -> dict[str, str]:
     """Every spelling an export may use for a code → the code: the labels of ``codes``
     (普通住院 → 21), then the listed variants.  The one place labels become codes."""
     if not codes:

@@ -322,9 +322,7 @@ CLAIMS = Table(
             "入院时间",
             aliases=("begntime", "就诊时间", "开始时间", "入院日期", "就诊日期"),
         ),
-        Column(
-            "dscg_time", "timestamp", "出院时间", aliases=("endtime", "结束时间", "出院日期")
-        ),
+        Column("dscg_time", "timestamp", "出院时间", aliases=("endtime", "结束时间", "出院日期")),
         Column("setl_time", "timestamp", "结算时间", aliases=("结算日期",), required=True),
         Column(
             "dise_codg",

@@ -10,8 +10,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 from rich.console import Console
-from rich.text import Text
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from yibao.engine.workspace import Workspace
 from yibao.ingest.readers import FileRejected
@@ -23,7 +23,13 @@ from yibao.pipeline.steps import SettleStep
 from yibao.policy import PolicyError
 from yibao.settle.explain import explain_row
 from yibao.settle.params import SettlePolicyError
-from yibao.settle.run import OUTPUT_HEAD, discrepancy_summary, settle_file
+from yibao.settle.run import (
+    OUTPUT_HEAD,
+    discrepancy_summary,
+    hospital_label,
+    hospital_names,
+    settle_file,
+)
 
 MAX_ERRORS_SHOWN = 50
 
@@ -177,8 +183,9 @@ def _workspace_mode(
             h = RichTable(
                 "定点机构", "不一致张数", "统筹差额", "大病差额", "救助差额", title="按定点医药机构"
             )
+            names = hospital_names(ws)
             for code, cnt, d1, d2, d3 in by_hosp[:30]:
-                h.add_row(code or "-", str(cnt), f"{d1:,}", f"{d2:,}", f"{d3:,}")
+                h.add_row(hospital_label(code, names), str(cnt), f"{d1:,}", f"{d2:,}", f"{d3:,}")
             out.print(h)
         return 0
 

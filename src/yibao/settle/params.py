@@ -146,7 +146,10 @@ def _described(name: str) -> str:
 def no_period_message(policy: Policy, starts: list[date]) -> str:
     """The refusal naming every missing parameter (of the latest period, where it is fixable)."""
     if not starts:
-        return f"政策 {policy.name} 没有任何结算参数;可用 yibao policy new 地区 --from demo-county 生成模板"
+        return (
+            f"政策 {policy.name} 没有任何结算参数;"
+            "可用 yibao policy new 地区 --from demo-county 生成模板"
+        )
     last = starts[-1]
     missing = missing_parameters(policy, last)
     names = "、".join(_described(n) for n in missing)

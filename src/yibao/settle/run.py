@@ -131,7 +131,9 @@ def settle_workspace(
     duck = connect_engine("duckdb", ws)
     # Identity from the registers where the claim has none (issue 12): a join, stored as a
     # TEMP table so that the chain (on either engine) and the stored results read one answer.
-    filled = with_identity(duck.table("_settle_base"), duck.table("enrolments"), duck.table("persons"))
+    filled = with_identity(
+        duck.table("_settle_base"), duck.table("enrolments"), duck.table("persons")
+    )
     ident_sql = ibis.to_sql(filled, dialect="duckdb")
     provenance.record("settlements", "人员身份类别(结算单,否则参保登记、人员登记)", ident_sql)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _settle_in AS {ident_sql}")
@@ -211,6 +213,20 @@ def _store(ws: Workspace, year: int, policy_name: str) -> None:
             for f, label in FUNDS[:3]
         )
         replace_rows(con, DERIVED["settle_discrepancy_summary"], summary, year=y)
+
+
+def hospital_names(ws: Workspace) -> dict[str, str]:
+    """定点医药机构编号 → 名称, from the institutions register (a few hundred rows)."""
+    return dict(
+        ws.con.execute("SELECT fixmedins_code, fixmedins_name FROM institutions").fetchall()
+    )
+
+
+def hospital_label(code: str | None, names: dict[str, str]) -> str:
+    """``县人民医院(H001)``: the name a clerk knows, with the code to look it up by."""
+    if not code:
+        return "-"
+    return f"{names[code]}({code})" if names.get(code) else code
 
 
 def discrepancy_summary(ws: Workspace, year: int) -> tuple[list[tuple], list[tuple]]:
