@@ -103,6 +103,9 @@ def run_finance_cli(
     if engine not in ("duckdb", "pyspark"):
         err.print(f"[red]错误[/red]: 未知的计算引擎 {engine!r};可选 duckdb、pyspark")
         return 2
+    if roster is not None and not roster.is_file():  # never silently ignored (issue 12)
+        err.print(f"[red]错误[/red]: 离休人员名单文件不存在: {roster};未做任何计算")
+        return 2
     try:
         with Workspace.open(workspace) as ws:
             ctx = build_context(ws, year, policy=policy, engine=engine)
