@@ -70,8 +70,8 @@ def ingest_notes(result) -> list[str]:  # noqa: ANN001 - IngestResult
         )
     if result.rows_blank or result.rows_totals:
         lines.append(
-            f"已跳过 {result.rows_blank} 个空行、{result.rows_totals} 个合计/小计/总计行"
-            "(不是数据,未导入也未隔离)"
+            f"已跳过 {result.rows_blank} 个空行(或表尾说明行)、"
+            f"{result.rows_totals} 个合计/小计/总计行(不是数据,未导入也未隔离)"
         )
     if result.ignored_headers:
         lines.append(f"未识别的列(未导入): {'、'.join(result.ignored_headers)}")

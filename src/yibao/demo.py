@@ -24,9 +24,9 @@ from yibao.evaluate.cli import evaluation_markdown, print_evaluation
 from yibao.finance.run import FinanceReport
 from yibao.money import wan
 from yibao.pipeline.cli import print_summary
+from yibao.pipeline.context import resolve_policy
 from yibao.pipeline.folder import LOAD_ORDER
 from yibao.pipeline.runner import run_folder
-from yibao.policy import load_policy
 from yibao.policy.render import policy_json
 from yibao.privacy import mask_value
 from yibao.report.build import ReportFiles, write_report
@@ -99,7 +99,7 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
                 console.print(f"[red]{o.step.label}失败: {o.error}[/red]")
             return 2
         settled, rep, supervised = (o.result.detail for o in summary.steps[:3])
-        policy = load_policy(ws.config["policy"])
+        policy = resolve_policy(ws, None)  # a relative path is relative to the workspace
         by_hosp, by_fund = discrepancy_summary(ws, DEMO_YEAR)
         (reports / "policy-in-force.json").write_text(
             json.dumps(policy_json(policy, date(2021, 12, 31)), ensure_ascii=False, indent=2),

@@ -135,3 +135,27 @@ def test_the_supervision_work_list_is_laid_out(tmp_path):
     rules = list(book["规则说明"].iter_rows(values_only=True))
     params = " ".join(str(r[5]) for r in rules[1:] if r and r[5])
     assert "再入院间隔天数 31 天" in params and "readmission_days" not in params
+
+
+def test_a_missing_required_column_names_the_header_that_may_be_it_not_a_doc_path(tmp_path):
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
+    header = ["定点医药机构号码" if h == "定点医药机构编号" else h for h in CLAIM_HEADER_CN]
+    f = write_csv(tmp_path / "c.csv", header, [claim_row(1)])
+    res = runner.invoke(app, ["ingest", str(ws), str(f), "--table", "claims"])
+    said = res.output.replace("\n", "")
+    assert res.exit_code == 2
+    assert "缺少必需的列: 定点医药机构编号(fixmedins_code)" in said
+    assert "文件中的「定点医药机构号码」是否就是定点医药机构编号?" in said
+    assert "docs/" not in said
+
+
+def test_a_note_below_the_table_is_skipped_like_a_blank_row(tmp_path):
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
+    header = ["序号", *CLAIM_HEADER_CN]
+    rows = [[1, *claim_row(1)], ["制表人:赵六"] + [""] * len(CLAIM_HEADER_CN)]
+    f = write_csv(tmp_path / "c.csv", header, rows)
+    res = runner.invoke(app, ["ingest", str(ws), str(f), "--table", "claims"])
+    assert res.exit_code == 0, res.output
+    assert "已跳过 1 个空行(或表尾说明行)" in res.output.replace("\n", "")

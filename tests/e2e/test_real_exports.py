@@ -109,7 +109,7 @@ def test_hand_shaped_exports_load_unedited_and_settle_with_the_registers_identit
     )
     assert persons.exit_code == 0, persons.output
     assert "已跳过表头上方的 1 行(标题): 2021年城乡居民参保人员花名册" in persons.output
-    assert "已跳过 1 个空行、1 个合计/小计/总计行" in persons.output
+    assert "已跳过 1 个空行(或表尾说明行)、1 个合计/小计/总计行" in persons.output
     claims = runner.invoke(
         app, ["ingest", str(ws), str(_claims_xlsx(tmp_path / "结算.xlsx")), "--table", "claims"]
     )

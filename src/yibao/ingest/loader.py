@@ -145,16 +145,22 @@ TOTAL_RE = r"^\s*(本页|本月|本年|累计)?\s*(合\s*计|小\s*计|总\s*计
 
 
 def drop_non_data_rows(
-    con: duckdb.DuckDBPyConnection, stage: str, n_cols: int, key_positions: list[int]
+    con: duckdb.DuckDBPyConnection,
+    stage: str,
+    n_cols: int,
+    key_positions: list[int],
+    mapped: list[int] | None = None,
 ) -> NonData:
     """Delete blank rows and 合计/小计/总计 rows from the staged text, set-based.
 
-    A total row has a cell reading 合计 (or 小计, 总计) and every key cell empty or that word:
-    a record whose key is filled is never taken for a total, whatever else it says.
+    A blank row has nothing in any column that maps to the table (a note such as "制表人:…"
+    under the 序号 column counts as blank).  A total row has a cell reading 合计 (or 小计, 总计)
+    and every key cell empty or that word: a record whose key is filled is never taken for a
+    total, whatever else it says.
     """
     if n_cols == 0:
         return NonData()
-    cells = [f"nullif(trim(c{i}), '')" for i in range(n_cols)]
+    cells = [f"nullif(trim(c{i}), '')" for i in (mapped if mapped else range(n_cols))]
     blank = " AND ".join(f"{c} IS NULL" for c in cells)
     word = " OR ".join(
         f"regexp_matches(coalesce(c{i}, ''), {sql_literal(TOTAL_RE)})" for i in range(n_cols)
@@ -187,6 +193,19 @@ class Checked:
     skipped: NonData = NonData()
 
 
+def missing_columns_message(table: Table, hm: HeaderMap) -> str:
+    """Which required columns are missing, and which of the file's headers may be them."""
+    names = "、".join(f"{table.column(c).label}({c})" for c in hm.missing_required)
+    hints = [
+        f"文件中的「{h}」是否就是{table.column(c).label}?"
+        for h, cols in hm.suggestions.items()
+        for c in cols
+        if c in hm.missing_required
+    ]
+    tail = "".join(hints) or f"可用 yibao schema docs 查看表 {table.name} 的全部列名及别名"
+    return f"缺少必需的列: {names};{tail}"
+
+
 def stage_and_check(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -216,10 +235,13 @@ def stage_and_check(
         )
         raise FileRejected(f"多个表头对应同一列({detail})")
     if hm.missing_required:
-        names = "、".join(f"{table.column(c).label}({c})" for c in hm.missing_required)
-        raise FileRejected(f"缺少必需的列: {names};表 {table.name} 的列见 docs/schema.md")
+        raise FileRejected(missing_columns_message(table, hm))
     skipped = drop_non_data_rows(
-        con, stage, len(staged.headers), [hm.columns[k] for k in table.key if k in hm.columns]
+        con,
+        stage,
+        len(staged.headers),
+        [hm.columns[k] for k in table.key if k in hm.columns],
+        sorted(hm.columns.values()),
     )
     # Rename c0…cN to canonical names in a view so that validation sees the schema's names.
     sel = ", ".join(f"c{i} AS {sql_ident(c)}" for c, i in hm.columns.items())

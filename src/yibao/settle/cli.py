@@ -34,12 +34,21 @@ from yibao.settle.run import (
 MAX_ERRORS_SHOWN = 50
 
 
+def column_label(column: str) -> str:
+    """医疗类别 rather than med_type in a message."""
+    from yibao.schema import get_table
+
+    claims = get_table("claims")
+    return claims.column(column).label if column in claims.column_names else column
+
+
 def _print_errors(errors: list[dict], total: int, err: Console, source: str) -> None:
     err.print(f"[red]错误[/red]: {source} 有 {total} 处问题,未做结算(不静默地算错):")
     for e in errors[:MAX_ERRORS_SHOWN]:
         where = f"第 {e['row']} 行" if e.get("row") else f"结算ID {e.get('setl_id')}"
         value = "(空)" if e["value"] is None or e["value"] == "" else e["value"]
-        err.print(Text(f"  {where} {e.get('label') or e['column']}: {value} — {e['reason']}"))
+        label = e.get("label") or column_label(e["column"])
+        err.print(Text(f"  {where} {label}: {value} — {e['reason']}"))
     if total > MAX_ERRORS_SHOWN:
         err.print(f"  …… 另有 {total - MAX_ERRORS_SHOWN} 处")
 

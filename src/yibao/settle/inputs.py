@@ -74,8 +74,9 @@ def policy_errors(
             + x.insutype
             + " 的医疗类别 "
             + x.med_type
+            + "("
             + med_label
-            + f" 在政策 {policy_name} 中没有待遇规定",
+            + f")在政策 {policy_name} 中没有待遇规定",
         ),
         x.filter(inpatient & ~_one_of(x.hi_setl_lv.fill_null(""), ("1", "2", "3"))).select(
             ROW,
