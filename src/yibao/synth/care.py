@@ -19,7 +19,13 @@ import pyarrow as pa
 from yibao.money import fen_of_draws
 from yibao.refdata import area_name, counties_of, icd10_diagnoses, procedures
 
-from .preset import CHRONIC_SHARE_BY_AGE, INPATIENT_RATE_BY_AGE, SynthPreset
+from .preset import (
+    CHRONIC_MEAN_COST,
+    CHRONIC_SHARE_BY_AGE,
+    INPATIENT_RATE_BY_AGE,
+    OUTPATIENT_MEAN_COST,
+    SynthPreset,
+)
 from .vec import concat, expand, money, take_str, zpad
 
 NUMERALS = "一二三四五六七八九十"
@@ -471,7 +477,7 @@ def _stays(
     proc, cost_factor = assign_procedures(rng, dx)
     if daily_fen is None:
         care = [preset.levels["3" if lv == "X" else lv] for lv in h.level[hosp]]
-        mean = np.array([c.mean_cost for c in care]) * cost_factor
+        mean = np.array([c.mean_cost for c in care]) * cost_factor * preset.cost_index
         cost = _lognormal_fen(rng, mean * h.factor[hosp], np.array([c.sigma for c in care]))
         cost = np.maximum(cost, los * MIN_DAILY_FEN + rng.integers(0, 5000, len(los)))
     else:
@@ -542,13 +548,14 @@ def chunk_claims(
 
     # Outpatient visits (普通门诊) and chronic visits (门诊慢特病).
     for counts, med, levels, probs, mean, sigma in (
-        (usage.visits, "11", ("1", "2", "3"), (0.70, 0.25, 0.05), 130, 0.7),
-        (usage.chronic_visits, "14", ("1", "2", "3"), (0.25, 0.65, 0.10), 420, 0.5),
+        (usage.visits, "11", ("1", "2", "3"), (0.70, 0.25, 0.05), OUTPATIENT_MEAN_COST, 0.7),
+        (usage.chronic_visits, "14", ("1", "2", "3"), (0.25, 0.65, 0.10), CHRONIC_MEAN_COST, 0.5),
     ):
         person, _ = expand(people, counts[people])
         n = len(person)
         lvv = np.asarray(levels, dtype=object)[rng.choice(3, size=n, p=probs)]
         hosp = picker.pick(rng, lvv)
+        mean = mean * preset.cost_index
         cost = np.maximum(_lognormal_fen(rng, np.full(n, mean, dtype=float), sigma), 500)
         inscp = (cost * rng.uniform(0.80, 0.95, n)).astype(np.int64)
         day = rng.integers(0, days_in_year, n)

@@ -77,7 +77,7 @@ def run_synth(
     for t, f in m["files"].items():
         files.add_row(t, f["file"], f"{f['rows']:,}")
     out.print(files)
-    real = RichTable(title="实现值与目标(DOMAIN.md §4)")
+    real = RichTable(title="实现值与目标(全国居民典型值)")
     for col in ("指标", "实现值", "目标", "说明"):
         real.add_column(col)
     for r in m["realised"]:

@@ -78,11 +78,44 @@ class LevelCare:
 
 
 DEFAULT_LEVELS: dict[str, LevelCare] = {
-    # DOMAIN §4: 三级 ≈ 11–14 k, 二级 ≈ 6.6 k, 一级 ≈ 3.6 k per admission.
-    "3": LevelCare(per_100k=0.6, admission_share=0.30, mean_cost=12000, mean_los=9.5, sigma=1.0),
-    "2": LevelCare(per_100k=3.0, admission_share=0.45, mean_cost=6600, mean_los=7.5, sigma=0.8),
-    "1": LevelCare(per_100k=12.0, admission_share=0.25, mean_cost=3600, mean_los=5.5),
+    # DOMAIN §4: 三级 ≈ 11–14 k, 二级 ≈ 6.6 k, 一级 ≈ 3.6 k per admission (2021 cost level).
+    # Issue 12 calibration: the tertiary tail (sigma) is heavy enough that 大病保险 claims are of
+    # the size of its premium, and the level mix keeps the resident fund's expense within a few
+    # percent of its income, as in the national bulletins.
+    "3": LevelCare(per_100k=0.6, admission_share=0.26, mean_cost=11800, mean_los=9.5, sigma=1.75),
+    "2": LevelCare(per_100k=3.0, admission_share=0.45, mean_cost=6600, mean_los=7.5, sigma=1.15),
+    "1": LevelCare(per_100k=12.0, admission_share=0.29, mean_cost=3600, mean_los=5.5),
 }
+#: Mean cost of an outpatient visit and of a 门诊慢特病 visit, 元 (2021 cost level).
+OUTPATIENT_MEAN_COST = 80
+CHRONIC_MEAN_COST = 300
+
+#: Cost level of a year relative to 2021: the national average cost per hospital admission
+#: (医院次均住院费用, 元) from the 全国卫生健康事业发展统计公报 of each year, so that a 2013
+#: preset is not priced at 2021 levels.  2022 and 2023 are 待核对 (not checked against the
+#: bulletins); years outside the table take the nearest one.
+COST_PER_ADMISSION_BY_YEAR: dict[int, float] = {
+    2013: 7442.3,
+    2014: 7832.3,
+    2015: 8268.1,
+    2016: 8604.7,
+    2017: 8890.7,
+    2018: 9291.9,
+    2019: 9848.4,
+    2020: 10619.2,
+    2021: 11002.3,
+    2022: 10860.6,  # 待核对
+    2023: 10315.7,  # 待核对
+}
+COST_BASE_YEAR = 2021
+
+
+def cost_index(year: int) -> float:
+    """Cost level of ``year`` relative to the calibration year (1.0 for 2021)."""
+    known = sorted(COST_PER_ADMISSION_BY_YEAR)
+    y = min(max(year, known[0]), known[-1])
+    return COST_PER_ADMISSION_BY_YEAR[y] / COST_PER_ADMISSION_BY_YEAR[COST_BASE_YEAR]
+
 
 #: Planted anomaly rates (share of resident insured, of claims, of hospitals, of levels).
 DEFAULT_ANOMALIES: dict[str, float] = {
@@ -122,12 +155,17 @@ class SynthPreset:
     coverage: float = 0.97
     male_share: float = 0.51
     outpatient_visits: float = 3.5
-    chronic_visits: float = 10.0
+    chronic_visits: float = 9.0
     offsite_share: float = 0.05
-    policy_range_share: tuple[float, float] = (0.75, 0.92)
+    policy_range_share: tuple[float, float] = (0.66, 0.88)
     levels: dict[str, LevelCare] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
     anomalies: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_ANOMALIES))
     survey_respondents_per_100k: float = 60.0
+
+    @property
+    def cost_index(self) -> float:
+        """Cost level of the preset's year relative to 2021 (see COST_PER_ADMISSION_BY_YEAR)."""
+        return cost_index(self.year)
 
     @property
     def total_insured(self) -> int:

@@ -469,16 +469,21 @@ def _manifest(
             f"{sum(preset.county_counts(scale).values()):,}",
             "各区县 = 预设人数 × scale",
         ),
-        ("住院率(住院人次/有待遇居民)", _pct(real.admissions / elig), "15%–20%", "DOMAIN §4"),
+        ("住院率(住院人次/有待遇居民)", _pct(real.admissions / elig), "15%–20%", "全国居民典型值"),
         ("60岁以上住院率", _pct(real.elderly_adm / max(1, real.elderly)), "高于总体", "随年龄上升"),
-        ("人均普通门诊人次", f"{real.visits / elig:.2f}", "≈3.5", "DOMAIN §4"),
+        ("人均普通门诊人次", f"{real.visits / elig:.2f}", "≈3.5", "全国居民典型值"),
         ("门诊慢特病患者占比", _pct(real.chronic_people / elig), "—", "按年龄"),
     ]
     targets = {"3": "11,000–14,000", "2": "≈6,600", "1": "≈3,600"}
+    level = (
+        "对数正态"
+        if preset.year == 2021
+        else f"对数正态;目标为 2021 年水平,本年 × {preset.cost_index:.2f}(全国次均住院费用)"
+    )
     for lv in ("3", "2", "1"):
         n, fen, days = real.adm_by_level.get(lv, [0, 0, 0])
         avg = Decimal(fen) / 100 / n if n else Decimal(0)
-        rows.append((f"{lv}级医院次均住院费用(元)", f"{avg:,.0f}", targets[lv], "对数正态"))
+        rows.append((f"{lv}级医院次均住院费用(元)", f"{avg:,.0f}", targets[lv], level))
         rows.append((f"{lv}级医院平均住院日", f"{days / max(1, n):.1f}", "—", ""))
     if real.inscp_fen:
         rows.append(
