@@ -162,8 +162,11 @@ def drop_non_data_rows(
         return NonData()
     cells = [f"nullif(trim(c{i}), '')" for i in (mapped if mapped else range(n_cols))]
     blank = " AND ".join(f"{c} IS NULL" for c in cells)
+    # The word stands in a key column or one of the first three (序号, 结算ID, …); LIKE first, so
+    # that the regex runs only on the few cells containing 计.
+    where_word = sorted({*key_positions, *range(min(3, n_cols))})
     word = " OR ".join(
-        f"regexp_matches(coalesce(c{i}, ''), {sql_literal(TOTAL_RE)})" for i in range(n_cols)
+        f"(c{i} LIKE '%计%' AND regexp_matches(c{i}, {sql_literal(TOTAL_RE)}))" for i in where_word
     )
     keys = (
         " AND ".join(
