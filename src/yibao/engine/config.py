@@ -27,6 +27,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "name": (lambda v: v is None or isinstance(v, (str, int)), "文本"),
     "schema_version": (lambda v: isinstance(v, int) and not isinstance(v, bool), "整数"),
     "policy": (lambda v: v is None or _is_text(v), "政策预设名或 YAML 文件路径"),
+    "policy_origin": (lambda v: v is None or _is_text(v), "政策文件的原始绝对路径"),
     "region": (lambda v: v is None or (isinstance(v, (str, int)) and str(v).isdigit()), "区划代码"),
     "engine": (lambda v: v in ("duckdb", "pyspark"), "duckdb 或 pyspark"),
     "memory_limit": (lambda v: isinstance(v, str) and bool(_SIZE.match(v.strip())), "如 4GB"),

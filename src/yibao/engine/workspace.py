@@ -168,6 +168,15 @@ def _relative_policy(policy: str, workspace: Path) -> str:
     return policy
 
 
+def _policy_origin(policy: str) -> dict[str, str]:
+    """The file's absolute path as well: a copy of the workspace alone (without the policy
+    beside it) still finds it."""
+    p = Path(policy)
+    if policy.endswith((".yaml", ".yml")) and p.is_file():
+        return {"policy_origin": str(p.resolve())}
+    return {}
+
+
 def is_workspace(path: Path | str) -> bool:
     return (Path(path) / CONFIG).is_file()
 
@@ -196,6 +205,7 @@ class Workspace:
                 "name": name or path.name,
                 "schema_version": SCHEMA_VERSION,
                 "policy": _relative_policy(policy, path),
+                **_policy_origin(policy),
                 "region": region,
                 "engine": "duckdb",
             }

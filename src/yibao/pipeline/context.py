@@ -24,6 +24,9 @@ def policy_ref_of(ws: Workspace | None, ref: str | None) -> str:
         p = Path(ref)
         if not p.is_absolute() and (ws.path / p).exists():
             return str(ws.path / p)
+        origin = ws.config.get("policy_origin")  # the workspace was copied without the file
+        if ref == ws.config.get("policy") and origin and Path(origin).is_file():
+            return str(origin)
     return str(ref)
 
 
