@@ -54,6 +54,9 @@ PSN_IDET_ALIASES = {
     "监测对象": "返贫致贫人口",
 }
 FLAG = {"0": "否", "1": "是"}
+#: 在职退休状态 of an employee claim (职工医保): the retired get higher ratios.
+EMP_RETIRED = {"0": "在职", "1": "退休"}
+EMP_RETIRED_ALIASES = {"在职": "0", "退休": "1", "在岗": "0", "退休人员": "1", "在职人员": "0"}
 FLAG_ALIASES = {"否": "0", "是": "1", "N": "0", "Y": "1", "n": "0", "y": "1"}
 BUDGET_LEVEL = {"中央": "中央财政", "省级": "省级财政", "市级": "市级财政", "县级": "县级财政"}
 BUDGET_LEVEL_ALIASES = {
