@@ -36,7 +36,8 @@ CLAIM_COLUMNS = (
     "emp_retired",
     "acct_pay",
 )
-OUTPUT_HEAD = ("setl_id", "hifp_pay", "hifob_pay", "hifmi_pay", "maf_pay", "psn_part_amt")
+#: The first five columns keep their places (a contract since issue 3); hifob_pay follows.
+OUTPUT_HEAD = ("setl_id", "hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt", "hifob_pay")
 
 
 #: Errors brought into Python for display; the count is always exact.
