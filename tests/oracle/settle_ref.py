@@ -290,12 +290,10 @@ def settle_reference(claims: list[dict], policy: Policy) -> dict[str, dict[str, 
         rules = Rules(policy, when(c).date())
         if c["insutype"] in rules.codes("employee.insutypes"):
             row = _settle_employee(c, rules, emp_state[py])
-            # The person-year's resident 大病 cumulative is untouched; the trace shows it.
+            # No 大病 for employees: the trace shows no cumulative and F(0) = 0.
             idet = c.get("psn_idet_type") or "普通人员"
             poor = idet in rules.codes("critical_illness.poor_categories")
-            f = ci_f(ci_cum[py], rules, poor)
-            row |= {"ci_cum_fen": fen(ci_cum[py]), "poor": poor}
-            row |= {"ci_f_before_fen": fen(f), "ci_f_after_fen": fen(f)}
+            row |= {"ci_cum_fen": 0, "poor": poor, "ci_f_before_fen": 0, "ci_f_after_fen": 0}
             row["maf_limit_fen"] = _cap_fen(rules.get("medical_assistance.annual_limit"))
             base = {"setl_id": c["setl_id"], "psn_no": c["psn_no"], "year": year}
             out[c["setl_id"]] = base | row | {"policy_from": rules.policy_from}

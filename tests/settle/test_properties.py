@@ -109,7 +109,7 @@ def test_parts_add_up_and_critical_illness_telescopes(case):
         c = src[sid]
         parts = r["hifp_pay"] + r["hifob_pay"] + r["hifmi_pay"] + r["maf_pay"] + r["psn_part_amt"]
         assert parts == c["medfee_sumamt"]
-        assert 0 <= r["hifp_pay"] and 0 <= r["hifob_pay"]
+        assert r["hifp_pay"] >= 0 and r["hifob_pay"] >= 0
         assert r["hifp_pay"] + r["hifob_pay"] <= c["inscp_scp_amt"]
         assert r["hifmi_pay"] >= 0 and r["maf_pay"] >= 0
         assert r["psn_part_amt"] >= c["medfee_sumamt"] - c["inscp_scp_amt"]

@@ -119,7 +119,14 @@ def test_employee_claims_settle_in_file_mode_with_hifob_and_explain(tmp_path):
     assert rows["E2"]["hifp_pay"] == "210.00"  # (500 − 200) × 70 %, 退休
     res = runner.invoke(app, ["settle", "--claims", str(f), "--explain", "E1"])
     assert res.exit_code == 0, res.output
-    for piece in ("职工住院", "起付线 900.00", "80%", "223,280.00", "大额医疗费用补助", "23,280.00"):
+    for piece in (
+        "职工住院",
+        "起付线 900.00",
+        "80%",
+        "223,280.00",
+        "大额医疗费用补助",
+        "23,280.00",
+    ):
         assert piece in res.output
     assert "个人账户支出超过个人负担 3,280.00" in res.output
 

@@ -243,26 +243,35 @@ def settle_chain(
         maf_rate=ibis.cases((in_maf, maf_rate), else_=zero).cast("int64"),
         **extra,
     )
-    # Pool H (employee general outpatient) has an annual deductible: its amount telescopes on
-    # the cumulative policy-range cost after the window (_employee_pools), no pool sums it here.
-    t = t.mutate(basic_raw=round_ppm(_clip0(t.inscp - t.deductible) * t.ratio))
-    if not trace and not spec.employee_insutypes:
+    has_emp = bool(spec.employee_insutypes)
+    basic_raw = round_ppm(_clip0(t.inscp - t.deductible) * t.ratio)
+    if has_emp:
+        # Pool H (employee general outpatient) telescopes on the cumulative policy-range cost
+        # after the window (_employee_pools); until then its basic_raw slot carries the ratio,
+        # so that the payment-only chain sorts no extra column.
+        basic_raw = ibis.cases((t.pool == "H", t.ratio), else_=basic_raw)
+    t = t.mutate(basic_raw=basic_raw)
+    if not trace:
         t = t.drop("deductible", "ratio")
 
     # Pass 1: basic fund (and, when it telescopes, the critical-illness base) in one sort.
-    w = ibis.window(group_by=[t.psn_no, t.year], order_by=[t.setl_time, t.setl_id], rows=(None, 0))
+    # Employee and resident claims of one person-year are apart by the partition (a person
+    # may change scheme), so each capped pool is still one running sum: B or E, G or H.
+    keys = [t.psn_no, t.year] + ([t.pool.isin(["E", "H"])] if has_emp else [])
+    w = ibis.window(group_by=keys, order_by=[t.setl_time, t.setl_id], rows=(None, 0))
+    capped_pool = t.pool.isin(["B", "E"]) if has_emp else t.pool == "B"
+    gen = ibis.cases((t.pool == "G", t.basic_raw), (t.pool == "H", t.inscp), else_=zero)
     sums = {
-        "basic_cum_b": ibis.cases((t.pool == "B", t.basic_raw), else_=zero).sum().over(w),
-        "basic_cum_g": ibis.cases((t.pool == "G", t.basic_raw), else_=zero).sum().over(w),
+        "basic_cum_b": ibis.cases((capped_pool, t.basic_raw), else_=zero).sum().over(w),
+        "basic_cum_g": (gen if has_emp else ibis.cases((t.pool == "G", t.basic_raw), else_=zero))
+        .sum()
+        .over(w),
     }
-    if spec.employee_insutypes:  # same window: no extra sort for the employee pools
-        sums["basic_cum_e"] = ibis.cases((t.pool == "E", t.basic_raw), else_=zero).sum().over(w)
-        sums["inscp_cum_h"] = ibis.cases((t.pool == "H", t.inscp), else_=zero).sum().over(w)
     if spec.ci_telescopes:
         sums["ci_inscp_cum"] = ibis.cases((t.in_ci, t.inscp), else_=zero).sum().over(w)
     t = t.mutate(**sums)
     t = t.mutate(basic_cap=par(t, "basic_cap"), gen_limit=par(t, "gen_limit"))
-    if spec.employee_insutypes:
+    if has_emp:
         t = _employee_pools(t, par)
     else:
         t = t.mutate(basic_cum_e=zero, e_cap=zero, e_ob_cap=zero, e_gen_limit=zero)
@@ -283,10 +292,15 @@ def settle_chain(
     # Pass 2: critical illness, F(cumulative base after) − F(before).
     if spec.ci_telescopes:
         # Σ hifp over the year's pool-B claims telescopes to min(cum raw, cap).
-        t = t.mutate(ci_cum=t.ci_inscp_cum - ibis.least(t.basic_cum_b, t.basic_cap))
+        ci_cum = t.ci_inscp_cum - ibis.least(t.basic_cum_b, t.basic_cap)
+        if has_emp:  # an employee's partition has no 大病 base
+            ci_cum = ibis.cases((t.pool.isin(["E", "H"]), zero), else_=ci_cum)
+        t = t.mutate(ci_cum=ci_cum)
     else:
         w2 = ibis.window(
-            group_by=[t.psn_no, t.year], order_by=[t.setl_time, t.setl_id], rows=(None, 0)
+            group_by=[t.psn_no, t.year] + ([t.pool.isin(["E", "H"])] if has_emp else []),
+            order_by=[t.setl_time, t.setl_id],
+            rows=(None, 0),
         )
         t = t.mutate(ci_cum=t.ci_base.sum().over(w2))
     ci_names = [
@@ -376,19 +390,22 @@ def settle_chain(
 
 
 def _employee_pools(t: ir.Table, par: _Params) -> ir.Table:
-    """Employee pools after the shared window: pool E (inpatient + chronic) keeps its
-    cumulative rounded basic amount A in ``basic_cum_e``; pool H (general outpatient) gets its
-    telescoped amount round F(after) − round F(before) as ``basic_raw`` and round F(after) as
-    the cumulative (stored in ``basic_cum_e`` too: a claim is in one pool only)."""
+    """Employee pools after the shared window: pool E (inpatient + chronic) has its cumulative
+    rounded basic amount A in ``basic_cum_b`` (its own partition); pool H (general outpatient)
+    has its cumulative policy-range cost in ``basic_cum_g`` and its ratio in ``basic_raw``, and
+    gets round F(after) − round F(before) as ``basic_raw`` and round F(after) as cumulative.
+    Both land in ``basic_cum_e`` (a claim is in one pool only)."""
     t = t.mutate(
         e_cap=par(t, "e_cap"),
         e_ob_cap=par(t, "e_cap") + par(t, "e_ob_limit"),
         e_gen_limit=par(t, "e_gen_limit"),
+        e_gen_ded=par(t, "e_gen_ded"),
     )
-    f_after = round_ppm(_clip0(t.inscp_cum_h - t.deductible) * t.ratio)
-    f_before = round_ppm(_clip0(t.inscp_cum_h - t.inscp - t.deductible) * t.ratio)
+    x, r = t.basic_cum_g, t.basic_raw
+    f_after = round_ppm(_clip0(x - t.e_gen_ded) * r)
+    f_before = round_ppm(_clip0(x - t.inscp - t.e_gen_ded) * r)
     is_h = t.pool == "H"
     return t.mutate(
         basic_raw=ibis.cases((is_h, f_after - f_before), else_=t.basic_raw),
-        basic_cum_e=ibis.cases((is_h, f_after), else_=t.basic_cum_e),
+        basic_cum_e=ibis.cases((is_h, f_after), (t.pool == "E", t.basic_cum_b), else_=0),
     )

@@ -221,9 +221,7 @@ def discrepancy_summary(ws: Workspace, year: int) -> tuple[list[tuple], list[tup
         "SELECT fixmedins_code, count(*), "
         + ", ".join(f"sum(diff_{f})" for f, _ in PAID)
         + f" FROM settle_discrepancies WHERE year = {int(year)} GROUP BY 1 "
-        "ORDER BY "
-        + " + ".join(f"abs(sum(diff_{f}))" for f, _ in PAID)
-        + " DESC, 1"
+        "ORDER BY " + " + ".join(f"abs(sum(diff_{f}))" for f, _ in PAID) + " DESC, 1"
     ).fetchall()
     by_fund = []
     for f, label in PAID:
