@@ -23,7 +23,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from yibao.money import fen_exact, from_fen, fen_expr, ppm_exact, ratio, round_ppm_expr
+from yibao.money import fen_exact, fen_expr, from_fen, money_expr, ppm_exact, ratio, round_ppm_expr
 from yibao.pipeline.contract import Note
 from yibao.policy import Policy
 from yibao.schema.codes import EMPLOYEE
@@ -82,7 +82,9 @@ def by_employer(contrib: ir.Table, months: ir.Table, year: int) -> ir.Table:
     c = contrib.filter((contrib.clct_ym // 100) == year)
     c = c.join(months, c.clct_ym == months.m_ym, how="left")
     base = fen_expr(c.contribution_base)
-    bounded = ibis.least(ibis.greatest(base, c.floor_fen.fill_null(base)), c.cap_fen.fill_null(base))
+    bounded = ibis.least(
+        ibis.greatest(base, c.floor_fen.fill_null(base)), c.cap_fen.fill_null(base)
+    )
     c = c.mutate(
         base=base,
         bounded=bounded,
@@ -138,12 +140,16 @@ def accounts(
     )
     age = year - e.brdy.year()
     credit = retiree_credit_expr(age.fill_null(0), bands) if bands else ibis.literal(0)
-    e = e.mutate(
-        retiree_credit_fen=ibis.cases((e.retired, end_month.cast("int64") * credit), else_=0)
-    ).group_by("psn_no").aggregate(
-        retiree_credit_fen=lambda t: t.retiree_credit_fen.max(),
-        enrol_end=lambda t: t.end_date.max(),
-        retired=lambda t: t.retired.any(),
+    e = (
+        e.mutate(
+            retiree_credit_fen=ibis.cases((e.retired, end_month.cast("int64") * credit), else_=0)
+        )
+        .group_by("psn_no")
+        .aggregate(
+            retiree_credit_fen=lambda t: t.retiree_credit_fen.max(),
+            enrol_end=lambda t: t.end_date.max(),
+            retired=lambda t: t.retired.any(),
+        )
     )
     k = contrib.filter((contrib.clct_ym // 100) == year)
     k = k.group_by("psn_no").aggregate(employee_part_fen=fen_expr(k.psn_amount).sum())
@@ -153,16 +159,25 @@ def accounts(
         payments_fen=fen_expr(cl.acct_pay).sum(), last_payment=cl.setl_time.max()
     )
     ids = e.select("psn_no").union(k.select("psn_no")).union(cl.select("psn_no")).distinct()
-    j = ids.left_join(e, ids.psn_no == e.psn_no).select(ids.psn_no, *[e[c] for c in e.columns if c != "psn_no"])
+    j = ids.left_join(e, ids.psn_no == e.psn_no).select(
+        ids.psn_no, *[e[c] for c in e.columns if c != "psn_no"]
+    )
     j = j.left_join(k, j.psn_no == k.psn_no).select(j, employee_part_fen=k.employee_part_fen)
     j = j.left_join(cl, j.psn_no == cl.psn_no).select(
         j, payments_fen=cl.payments_fen, last_payment=cl.last_payment
     )
-    return j.mutate(
-        employee_part_fen=j.employee_part_fen.fill_null(0),
-        retiree_credit_fen=j.retiree_credit_fen.fill_null(0),
-        payments_fen=j.payments_fen.fill_null(0),
+    part, credit = j.employee_part_fen.fill_null(0), j.retiree_credit_fen.fill_null(0)
+    return j.select(
+        "psn_no",
+        "enrol_end",
+        "last_payment",
         retired=j.retired.fill_null(False),
+        retiree_credit_fen=credit,
+        employee_part=money_expr(part),
+        retiree_credit=money_expr(credit),
+        credits=money_expr(part + credit),
+        payments=money_expr(j.payments_fen.fill_null(0)),
+        change=money_expr(part + credit - j.payments_fen.fill_null(0)),
     )
 
 
@@ -204,7 +219,10 @@ def summarise(
     if no_rate:
         text = f"{no_rate} 个人月的缴费比例在政策中没有规定,应缴额未计算"
         notes.append(Note("employee_rate_missing", text, "warning"))
-    coll_e, coll_p = from_fen(tot("collected_employer_fen")), from_fen(tot("collected_employee_fen"))
+    coll_e, coll_p = (
+        from_fen(tot("collected_employer_fen")),
+        from_fen(tot("collected_employee_fen")),
+    )
     credits = from_fen(retiree_credit_fen)
     if task is None:
         notes.append(Note("collection_task_missing", "未给出职工医保征缴任务数", "info"))
@@ -280,3 +298,87 @@ def retiree_bands(policy: Policy, year: int) -> dict[str, Decimal]:
 
 def has_employee_finance(policy: Policy) -> bool:
     return any(n.startswith(P) for n in policy.parameters)
+
+
+@dataclass
+class EmployeeRun:
+    """What finance stores for the employee fund of one year."""
+
+    summary: EmployeeFinance
+    employers: list[dict]
+    accounts: pa.Table  # fen columns; the opening balance is joined when stored
+    notes: list[Note]
+
+
+def run_employee(con: Any, policy: Policy, year: int) -> EmployeeRun | None:
+    """The employee part of `yibao finance`; None when the year has no 310 data at all."""
+    from yibao.finance import queries as q
+    from yibao.pipeline import provenance
+
+    contrib, enrol = con.table("contributions"), con.table("enrolments")
+    n_contrib = q.rows(
+        con, contrib.filter((contrib.clct_ym // 100) == year).count().name("n").as_table()
+    )
+    n_enrol = q.rows(
+        con,
+        enrol.filter((enrol.year == year) & (enrol.insutype == EMPLOYEE))
+        .count()
+        .name("n")
+        .as_table(),
+    )
+    if not n_contrib[0]["n"] and not n_enrol[0]["n"]:
+        return None
+    months = ibis.memtable(month_params(policy, year))
+    employers = q.rows(
+        con,
+        by_employer(contrib, months, year).order_by("emp_no"),
+        ("finance_employee", "finance_employers"),
+        "职工医保征缴(按单位)",
+    )
+    acc = accounts(
+        enrol, con.table("persons"), contrib, con.table("claims"), year, retiree_bands(policy, year)
+    )
+    provenance.record("personal_accounts", "职工医保个人账户", acc)
+    table = con.to_pyarrow(acc.order_by("psn_no"))
+    credits = int(pa.compute.sum(table.column("retiree_credit_fen")).as_py() or 0)
+    summary, notes = summarise(year, employers, credits, collection_task(policy, year))
+    return EmployeeRun(summary, employers, table, notes)
+
+
+def employer_rows(year: int, employers: list[dict]) -> list[dict]:
+    """finance_employers rows in 元 (a few hundred employers: small)."""
+    out = []
+    for r in employers:
+        due = (
+            None
+            if r["months_without_rate"]
+            else from_fen(r["due_employer_fen"] + r["due_employee_fen"])
+        )
+        coll = from_fen(r["collected_employer_fen"] + r["collected_employee_fen"])
+        out.append(
+            {
+                "year": year,
+                "emp_no": r["emp_no"],
+                "emp_name": r["emp_name"],
+                "people": r["people"],
+                "person_months": r["person_months"],
+                "declared_base": from_fen(r["declared_fen"]),
+                "bounded_base": from_fen(r["bounded_fen"]),
+                "below_floor_months": r["below_floor_months"],
+                "due": due,
+                "collected": coll,
+                "gap": None if due is None else coll - due,
+            }
+        )
+    return out
+
+
+#: personal_accounts from the registered Arrow table ``_emp_acc`` and last year's closing.
+ACCOUNTS_SQL = """
+SELECT {year}::INTEGER AS year, a.psn_no, a.retired,
+       coalesce(p.closing, 0)::DECIMAL(18,2) AS opening,
+       a.employee_part, a.retiree_credit, a.credits, a.payments,
+       (coalesce(p.closing, 0) + a.change)::DECIMAL(18,2) AS closing,
+       a.enrol_end, a.last_payment
+FROM _emp_acc a LEFT JOIN ({prev}) p USING (psn_no)
+"""

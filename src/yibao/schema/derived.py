@@ -10,6 +10,7 @@ all read this one registry.
 from __future__ import annotations
 
 from yibao.evaluate.tables import EVALUATE_TABLES
+from yibao.finance.employee_tables import EMPLOYEE_TABLES
 from yibao.payment.tables import PAYMENT_TABLES
 from yibao.schema.model import Column, DataTest, DType, Lineage, Table
 
@@ -598,6 +599,7 @@ DERIVED: dict[str, Table] = {
         FINANCE_INSURER,
         FINANCE_RETIREES,
         FINANCE_NOTES,
+        *EMPLOYEE_TABLES,
         SUPERVISE_FINDINGS,
         SUPERVISE_HOSPITAL_SUMMARY,
         SUPERVISE_RUNS,
