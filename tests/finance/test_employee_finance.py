@@ -8,9 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from finance.fin_data import load, write
 from helpers import valid_id
-
 from yibao.engine import Workspace
 from yibao.finance.employee import collection_task, split
 from yibao.finance.run import run_finance
@@ -127,3 +127,32 @@ def test_seed_003_coverage_is_rounded_not_truncated():
     exact = Decimal("741400") / Decimal("670000") * 100
     assert truncate_places(exact, 2) == Decimal("110.65")  # what the seed printed
     assert percent(ratio(741400, 670000, 6)) == Decimal("110.66")  # what yibao states
+
+
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("pyspark", marks=pytest.mark.spark)])
+def test_supervision_finds_the_employee_anomalies(ws, tmp_path, engine):
+    """U2 declares below the floor every month; R2's account pays after enrolment ended;
+    E4's account pays 5,000 out of 1,200 credited (a negative balance)."""
+    from yibao.supervise.run import run_supervision
+
+    rows = [["U3", "丙公司", "E4", REGION, 202100 + m, "5000.00", "350.00", "100.00"]
+            for m in range(1, 13)]  # fmt: skip
+    load(ws, write(tmp_path / "c4.csv", CONTRIB_HEADER, rows), "contributions")
+    load(
+        ws,
+        write(tmp_path / "e4.csv", ENROL_HEADER, [["E4", 2021, "310", REGION, "U3", "在职", ""]]),
+        "enrolments",
+    )
+    claim = ["C4", "E4", "310", "11", "H1", "2021-10-01 09:00:00", "5000.00", "5000.00", "5000.00"]
+    load(ws, write(tmp_path / "c4c.csv", CLAIM_HEADER, [claim]), "claims")
+    run_finance(ws, 2021, policy_ref="demo-county", engine=engine)
+    codes = ["account_after_enrolment_end", "negative_account", "employer_under_declared"]
+    run_supervision(ws, 2021, rules=codes, engine=engine, policy_ref="demo-county")
+    found = ws.con.execute(
+        "SELECT rule, key, amount FROM supervise_findings WHERE year = 2021 ORDER BY 1, 2"
+    ).fetchall()
+    assert found == [
+        ("account_after_enrolment_end", "C2", Decimal("100.00")),
+        ("employer_under_declared", "U2", Decimal("1728.00")),
+        ("negative_account", "E4", Decimal("3800.00")),
+    ]
