@@ -38,8 +38,9 @@ from .care import (
     draw_usage,
     make_hospitals,
 )
+from .employees import employee_tables, with_employee_columns
 from .payments import Payer, plant_mismatches
-from .people import RESIDENT, Twin, make_county
+from .people import EMPLOYEE, RESIDENT, Twin, make_county
 from .policyfile import policy_yaml
 from .preset import ANOMALY_KINDS, SynthPreset, load_preset, with_anomaly_rates
 from .vec import fen_of, yuan_str
@@ -168,6 +169,7 @@ def synthesize(
             "fund_ledger",
             "budgets",
             "survey_responses",
+            "contributions",
         )
     }
     truth: list[dict] = []
@@ -198,6 +200,14 @@ def synthesize(
             )
             truth += county.truth
             quarantine += county.quarantine
+            employee = county.insutype == EMPLOYEE
+            if employee.any():
+                cols, contrib, emp_truth = employee_tables(
+                    rng_p, code, county.psn_no, county.age, employee, policy, year
+                )
+                county.enrolments = with_employee_columns(county.enrolments, employee, cols)
+                writers["contributions"].write(contrib)
+                truth += emp_truth
             for name in ("persons", "enrolments"):
                 writers[name].write(county.persons if name == "persons" else county.enrolments)
                 if twins:
