@@ -156,3 +156,31 @@ def test_supervision_finds_the_employee_anomalies(ws, tmp_path, engine):
         ("employer_under_declared", "U2", Decimal("1728.00")),
         ("negative_account", "E4", Decimal("3800.00")),
     ]
+
+
+def test_fund_operation_indicators_on_the_employee_fund(ws):
+    """Seed 003's analysis for the employee fund: collection, task rate, 报付比, upload rate."""
+    from yibao.indicators.compute import compute
+
+    # recorded payments, as the bureau's system paid them (C1: (300 − 200) × 60 % = 60)
+    ws.con.execute("UPDATE claims SET hifp_pay = 60, hifob_pay = 0 WHERE setl_id = 'C1'")
+    run_finance(ws, 2021, policy_ref="demo-county")
+    codes = [
+        "covered_persons",
+        "employee_collection",
+        "employee_collection_task_rate",
+        "employee_outpatient_inpatient_ratio",
+        "employee_reimbursed_share",
+        "employee_complete_upload_rate",
+    ]
+    values, notes = compute(ws, 2021, codes)
+    total = {v.code: v.value for v in values if v.region_code is None}
+    assert total["covered_persons"] == 5
+    assert total["employee_collection"] == Decimal("27000.00")
+    assert total["employee_collection_task_rate"] == Decimal("0.09")  # 27,000 ÷ 30,000,000
+    # no inpatient claims: the ratio has no denominator
+    assert total["employee_outpatient_inpatient_ratio"] is None
+    # Σ recorded hifp + hifob ÷ Σ policy-range cost = 60 ÷ 400
+    assert total["employee_reimbursed_share"] == Decimal("15.00")
+    # the claims were loaded without 证件号码 and 诊断: none is complete
+    assert total["employee_complete_upload_rate"] == Decimal("0.00")
