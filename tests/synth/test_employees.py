@@ -28,7 +28,8 @@ def test_suining_generates_seed_003_employees_and_residents_in_proportion(suinin
     counts = dict(
         _q(
             suining,
-            "SELECT 险种类型::VARCHAR, count(DISTINCT 人员编号) FROM '{d}/enrolments.csv' GROUP BY 1",
+            "SELECT 险种类型::VARCHAR, count(DISTINCT 人员编号) FROM '{d}/enrolments.csv' "
+            "GROUP BY 1",
         )
     )
     assert counts["390"] == 5011
@@ -40,7 +41,9 @@ def test_workers_contribute_every_month_on_a_bounded_base(suining: Path):
         suining,
         "SELECT count(DISTINCT 人员编号), count(*) / count(DISTINCT 人员编号), "
         "min(缴费基数), max(缴费基数) FROM '{d}/contributions.csv' WHERE 单位编号 NOT IN "
-        "(SELECT key FROM '{d}/truth/anomalies.csv' WHERE kind = 'employer_under_declared')",
+        "(SELECT key FROM '{d}/truth/anomalies.csv' WHERE kind = 'employer_under_declared') "
+        "AND 人员编号 NOT IN (SELECT 人员编号 FROM '{d}/enrolments.csv' "
+        "WHERE 参保终止日期 IS NOT NULL)",
     )
     assert months == 12 and workers > 1000
     assert lo >= 3600 and hi <= 18000  # typical 6,000 average wage, 60 % / 300 %
@@ -60,3 +63,15 @@ def test_one_under_declaring_employer_per_county_is_planted(suining: Path):
         "WHERE t.kind = 'employer_under_declared' GROUP BY 1",
     )
     assert len(planted) == 5 and all(share >= 50 for _, share in planted)
+
+
+def test_an_account_paying_after_enrolment_end_is_planted_per_county(suining: Path):
+    rows = _q(
+        suining,
+        "SELECT e.人员编号, e.参保终止日期, min(c.setl_time)::DATE, count(*) "
+        "FROM '{d}/truth/anomalies.csv' t JOIN '{d}/claims.csv' c ON c.setl_id = t.key "
+        "JOIN '{d}/enrolments.csv' e ON e.人员编号 = c.psn_no AND e.险种类型 = 310 "
+        "WHERE t.kind = 'account_after_enrolment_end' AND c.acct_pay > 0 GROUP BY 1, 2",
+    )
+    assert len(rows) == 5
+    assert all(first > end for _, end, first, _ in rows)

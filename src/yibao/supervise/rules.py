@@ -336,8 +336,14 @@ def hospital_metrics(inp: Inputs, p: SupervisionParams) -> ir.Table:
     """Admissions, cost, length of stay and readmissions per local hospital of the year.
 
     Off-site hospitals (结算单异地就医标志 = 1) are left out: they treat referred, costlier cases,
-    are not the bureau's 定点 network, and are checked by the 异地 rule instead."""
-    s = inp.stays.filter(inp.stays.in_year & (inp.stays.offsite_flag.fill_null("0") != "1"))
+    are not the bureau's 定点 network, and are checked by the 异地 rule instead.  Employee (310)
+    stays are left out too: hospitals are compared on one fund's admissions, whose case mix is
+    alike across peers (a few costly employee stays made a small county's peers look alike)."""
+    s = inp.stays.filter(
+        inp.stays.in_year
+        & (inp.stays.offsite_flag.fill_null("0") != "1")
+        & (inp.stays.insutype != EMPLOYEE)
+    )
     readmit = s.gap_days.notnull() & (s.gap_days >= 0) & (s.gap_days <= p.readmission_days)
     h = s.group_by("fixmedins_code").aggregate(
         n=s.count(),

@@ -139,3 +139,91 @@ def with_employee_columns(enrolments: pa.Table, employee: np.ndarray, cols: dict
         else:
             enrolments = enrolments.append_column(name, col)
     return enrolments
+
+
+#: The account pays a general-outpatient claim's personal part, up to this many fen.
+ACCOUNT_PER_VISIT_FEN = 5_000
+
+
+def with_emp_retired(claims: pa.Table, psn_no: pa.Array, retired: np.ndarray) -> pa.Table:
+    """在职退休状态 on the 310 claims, from the person's status (before the payments)."""
+    idx = pa.compute.index_in(claims.column("psn_no"), value_set=psn_no)
+    flag = np.asarray(pa.compute.fill_null(idx, 0).to_numpy(zero_copy_only=False))
+    emp = pa.compute.equal(claims.column("insutype"), "310")
+    values = pa.array(np.where(retired[flag], "1", "0"), pa.string())
+    col = pa.compute.if_else(emp, values, pa.nulls(claims.num_rows, pa.string()))
+    return claims.append_column("emp_retired", col)
+
+
+def with_account_payments(claims: pa.Table) -> pa.Table:
+    """acct_pay on 310 general-outpatient claims: min(personal part, 50 元); the rest is cash."""
+    from .vec import fen_of
+
+    psn = fen_of(claims.column("psn_part_amt"))
+    emp = np.asarray(
+        pa.compute.equal(claims.column("insutype"), "310").to_numpy(zero_copy_only=False)
+    )
+    gen = np.asarray(
+        pa.compute.equal(claims.column("med_type"), "11").to_numpy(zero_copy_only=False)
+    )
+    pay = np.where(emp & gen, np.clip(np.minimum(psn, ACCOUNT_PER_VISIT_FEN), 0, None), 0)
+    col = pa.compute.if_else(
+        pa.array(emp), money(pay), pa.nulls(claims.num_rows, pa.decimal128(18, 2))
+    )
+    return claims.append_column("acct_pay", col)
+
+
+def plant_account_after_end(
+    rng: np.random.Generator, acct_claims: list[pa.Table], workers: pa.Array
+) -> tuple[str, dt.date, list[dict]] | None:
+    """One worker with account payments gets an enrolment end the day before the first of
+    them: every one is then paid after the end (truth kind account_after_enrolment_end)."""
+    t = pa.concat_tables(acct_claims) if acct_claims else None
+    if t is None or not t.num_rows:
+        return None
+    t = t.filter(pa.compute.is_in(t.column("psn_no"), value_set=workers))
+    if not t.num_rows:
+        return None
+    people = pa.compute.unique(t.column("psn_no")).to_pylist()
+    who = sorted(people)[int(rng.integers(0, len(people)))]
+    mine = t.filter(pa.compute.equal(t.column("psn_no"), who))
+    first = min(mine.column("setl_time").to_pylist()).date()
+    end = first - dt.timedelta(days=1)
+    truth = [
+        {
+            "kind": "account_after_enrolment_end",
+            "table": "claims",
+            "key": sid,
+            "amount_at_risk": f"{amt:.2f}",
+            "detail": f"参保终止日期 {end} 之后个人账户仍有支出",
+        }
+        for sid, amt in zip(
+            mine.column("setl_id").to_pylist(), mine.column("acct_pay").to_pylist(), strict=True
+        )
+    ]
+    return who, end, truth
+
+
+def end_enrolment(
+    enrolments: pa.Table, contributions: pa.Table, who: str, end: dt.date
+) -> tuple[pa.Table, pa.Table]:
+    """The planted person's 310 enrolment ends on ``end``; no contributions after that month."""
+    is_emp = pa.compute.and_(
+        pa.compute.equal(enrolments.column("psn_no"), who),
+        pa.compute.equal(enrolments.column("insutype"), "310"),
+    )
+    if "end_date" not in enrolments.column_names:
+        enrolments = enrolments.append_column(
+            "end_date", pa.nulls(enrolments.num_rows, pa.date32())
+        )
+    i = enrolments.schema.get_field_index("end_date")
+    col = pa.compute.if_else(
+        is_emp, pa.scalar(end, pa.date32()), enrolments.column(i).cast(pa.date32())
+    )
+    enrolments = enrolments.set_column(i, "end_date", col)
+    last = end.year * 100 + end.month
+    keep = pa.compute.or_(
+        pa.compute.not_equal(contributions.column("psn_no"), who),
+        pa.compute.less_equal(contributions.column("clct_ym"), last),
+    )
+    return enrolments, contributions.filter(keep)
