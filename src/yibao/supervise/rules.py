@@ -429,9 +429,11 @@ def payment_mismatch(inp: Inputs, p: SupervisionParams) -> ir.Table:
     d = inp.discrepancies
     assert d is not None
     zero = ibis.literal(0, MONEY)
+    # diff_hifob_pay exists in discrepancies stored since issue 16
+    hifob = d.diff_hifob_pay.fill_null(zero).abs() if "diff_hifob_pay" in d.columns else zero
     amount = (
         d.diff_hifp_pay.fill_null(zero).abs()
-        + d.diff_hifob_pay.fill_null(zero).abs()
+        + hifob
         + d.diff_hifmi_pay.fill_null(zero).abs()
         + d.diff_maf_pay.fill_null(zero).abs()
     ).cast(MONEY)
