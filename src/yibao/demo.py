@@ -391,13 +391,13 @@ def render_settle_section(
     if by_hosp:
         lines += [
             "",
-            "| 定点医药机构 | 不一致张数 | 统筹差额 | 大病差额 | 救助差额 |",
-            "|---|---|---|---|---|",
+            "| 定点医药机构 | 不一致张数 | 统筹差额 | 大额补助差额 | 大病差额 | 救助差额 |",
+            "|---|---|---|---|---|---|",
         ]
         names = hospital_names(ws)
         lines += [
-            f"| {hospital_label(code, names)} | {n} | {d1:,} | {d2:,} | {d3:,} |"
-            for code, n, d1, d2, d3 in by_hosp
+            f"| {hospital_label(code, names)} | {n} | {d1:,} | {d4:,} | {d2:,} | {d3:,} |"
+            for code, n, d1, d4, d2, d3 in by_hosp
         ]
     rows = ws.con.execute(
         "SELECT setl_id, fixmedins_code, recorded_hifp_pay, computed_hifp_pay, "

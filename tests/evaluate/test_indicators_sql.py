@@ -153,8 +153,65 @@ SQL = {
         "coalesce(sum(amount) FILTER (WHERE direction = '支出'), 0)",
     ),
 }
+
+
+def _fund(ins: str, year: int = Y) -> str:
+    """Claims of one fund in ``year``, with the county of the person's enrolment in that fund."""
+    return (
+        f"(SELECT c.*, e.r FROM claims c LEFT JOIN (SELECT psn_no, min(region_code) AS r "
+        f"FROM enrolments WHERE year = {year} AND insutype = '{ins}' GROUP BY psn_no) e "
+        f"USING (psn_no) WHERE year(c.setl_time) = {year} AND c.insutype = '{ins}')"
+    )
+
+
+def _inp(ins: str, year: int = Y) -> str:
+    return f"(SELECT * FROM {_fund(ins, year)} WHERE med_type IN ('21', '22', '23', '24', '52'))"
+
+
+_COMPLETE = " AND ".join(
+    f"{c} IS NOT NULL"
+    for c in (
+        "setl_id", "psn_no", "certno", "insutype", "med_type", "fixmedins_code", "setl_time",
+        "medfee_sumamt", "inscp_scp_amt", "hifp_pay", "dise_codg",
+    )
+)  # fmt: skip
+
+for _ins, _key in (("310", "employee"), ("390", "resident")):
+    _now = split(_inp(_ins), "sum(medfee_sumamt)", "count(*)")
+    _before = split(_inp(_ins, Y - 1), "sum(medfee_sumamt)", "count(*)")
+    SQL |= {
+        f"{_key}_inpatient_per_insured": paired(
+            split(_inp(_ins), "count(*)"), persons(f"'{_ins}'")
+        ),
+        f"{_key}_outpatient_inpatient_ratio": paired(
+            split(f"(SELECT * FROM {_fund(_ins)} WHERE med_type IN ('11', '13', '14', '51'))",
+                  "count(*)"),
+            split(_inp(_ins), "count(*)"),
+        ),
+        f"{_key}_reimbursed_share": split(
+            _fund(_ins), "sum(coalesce(hifp_pay, 0) + coalesce(hifob_pay, 0))",
+            "sum(inscp_scp_amt)",
+        ),
+        f"{_key}_cost_per_admission": _now,
+        # (a/b) ÷ (c/d) − 1 = (a·d − b·c) ÷ (b·c)
+        f"{_key}_cost_per_admission_growth": (
+            f"SELECT x.r, x.n * y.d - x.d * y.n AS n, x.d * y.n AS d FROM ({_now}) x "
+            f"LEFT JOIN ({_before}) y ON coalesce(x.r, '*') = coalesce(y.r, '*')"
+        ),
+        f"{_key}_complete_upload_rate": split(
+            _fund(_ins), f"sum(CASE WHEN {_COMPLETE} THEN 1 ELSE 0 END)", "count(*)"
+        ),
+    }  # fmt: skip
+SQL["covered_persons"] = persons("'310', '340', '390'")
 #: How each value follows from n and d (percent, per, money, count, months).
 KIND = {
+    "covered_persons": "count",
+    **{
+        f"{f}_{k}": "per"
+        for f in ("employee", "resident")
+        for k in ("inpatient_per_insured", "outpatient_inpatient_ratio")
+    },
+    **{f"{f}_cost_per_admission": "money_per" for f in ("employee", "resident")},
     "insured_count": "count",
     "duplicate_enrolment_count": "count",
     "invalid_enrolment_count": "count",
@@ -186,6 +243,8 @@ def expected_value(code: str, n, d):  # noqa: ANN001, ANN201
         q = q * 12
     if kind == "percent":
         q = q * 100
+    if kind == "per" and code.startswith(("employee_", "resident_")):
+        return q.quantize(Decimal("0.0001"), ROUND_HALF_UP)  # four places (issue 16 ratios)
     return q.quantize(CENT, ROUND_HALF_UP)
 
 
@@ -206,7 +265,10 @@ def computed(gen_ws: Path):
 
 
 def test_every_data_backed_indicator_has_an_independent_check():
-    checked = set(SQL) | {"ci_policy_ratio", "retiree_pooling_standard"}
+    # Seed 003's collection indicators read finance_employee: hand-worked values in
+    # tests/finance/test_employee_finance.py (issue 16).
+    hand_checked = {"employee_collection", "employee_collection_task_rate"}
+    checked = set(SQL) | {"ci_policy_ratio", "retiree_pooling_standard"} | hand_checked
     assert set(data_codes()) == checked
 
 

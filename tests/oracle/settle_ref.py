@@ -20,6 +20,19 @@ The rules, as DOMAIN.md states them:
   per person-year; only claims whose category has a ratio above 0;
 - self-pay is the rest of the total cost.
 
+Employee claims (职工医保, the insutypes of ``employee.insutypes``), as issue 16 states them:
+- inpatient: deductible per admission by level (off-site: one deductible at any level), ratio
+  by level, plus the retired increase for 退休, minus the off-site reduction; chronic: its own
+  deductible and ratio; both in one capped pool (employee annual cap);
+- 大额 (hifob): with A the cumulative rounded basic amount of that pool,
+  hifob = [min(A_after, cap + 大额 limit) − min(A_before, cap + 大额 limit)] − hifp;
+- general outpatient: F(x) = max(x − annual deductible, 0) × ratio (在职 or 退休) on the
+  cumulative policy-range cost; the claim's amount is round(F(after)) − round(F(before)); the
+  payments are capped at the annual limit as min(round F(after), limit) − min(round F(before),
+  limit) with the claim's own ratio;
+- no 大病, no 救助; psn_part_amt = medfee − hifp − hifob; acct_pay is recorded and its excess
+  over psn_part_amt is reported, never subtracted.
+
 Two conventions of the trace (not of the payments) follow the chain's output: a retired cadre's
 ``basic_cum_fen`` is the claim's own amount (there is no pool), and a claim without assistance
 shows ``maf_cum_fen`` 0.
@@ -64,6 +77,20 @@ USED = (
     "medical_assistance.annual_limit",
     "retired_cadre.insutypes",
     "retired_cadre.ratio",
+    "employee.insutypes",
+    "employee.annual_cap",
+    "employee.large_expense_limit",
+    "employee.inpatient.deductible",
+    "employee.inpatient.ratio",
+    "employee.inpatient.retired_ratio_increase",
+    "employee.inpatient.offsite_deductible",
+    "employee.inpatient.offsite_ratio_reduction",
+    "employee.chronic_outpatient.deductible",
+    "employee.chronic_outpatient.ratio",
+    "employee.general_outpatient.deductible",
+    "employee.general_outpatient.ratio",
+    "employee.general_outpatient.retired_ratio",
+    "employee.general_outpatient.annual_limit",
 )
 #: What the chain writes for "no cap" (fen); a cap of None is compared as this number.
 NO_CAP_FEN = 10**15
@@ -160,6 +187,87 @@ def _basic(c: dict, rules: Rules) -> tuple[str, str, Decimal, Decimal, Decimal |
     raise ValueError(f"no rule for claim {c['setl_id']}: {c['insutype']}/{mt}")
 
 
+def _employee(c: dict, rules: Rules) -> tuple[str, str, Decimal, Decimal, Decimal]:
+    """(kind, pool, deductible, ratio, cap) of an employee claim (issue 16)."""
+    mt, retired = c["med_type"], c.get("emp_retired") == "1"
+    if mt in rules.codes("basic.inpatient.med_types"):
+        ratio = rules.get("employee.inpatient.ratio")[c["hi_setl_lv"]]
+        if retired:
+            ratio += rules.get("employee.inpatient.retired_ratio_increase")
+        if c.get("offsite_flag") == "1":
+            ded = rules.get("employee.inpatient.offsite_deductible")
+            ratio -= rules.get("employee.inpatient.offsite_ratio_reduction")
+        else:
+            ded = rules.get("employee.inpatient.deductible")[c["hi_setl_lv"]]
+        return "EI", "E", ded, max(ratio, ZERO), rules.get("employee.annual_cap")
+    if mt in rules.codes("basic.chronic_outpatient.med_types"):
+        return (
+            "EC",
+            "E",
+            rules.get("employee.chronic_outpatient.deductible"),
+            rules.get("employee.chronic_outpatient.ratio"),
+            rules.get("employee.annual_cap"),
+        )
+    if mt in rules.codes("basic.general_outpatient.med_types"):
+        g = "employee.general_outpatient."
+        return (
+            "EG",
+            "H",
+            rules.get(g + "deductible"),
+            rules.get(g + ("retired_ratio" if retired else "ratio")),
+            rules.get(g + "annual_limit"),
+        )
+    raise ValueError(f"no rule for claim {c['setl_id']}: {c['insutype']}/{mt}")
+
+
+def _settle_employee(c: dict, rules: Rules, state: dict) -> dict[str, Any]:
+    """One employee claim; ``state`` holds this person-year's cumulative amounts."""
+    inscp, medfee = c["inscp_scp_amt"], c["medfee_sumamt"]
+    kind, pool, ded, ratio, cap = _employee(c, rules)
+    hifob, ob_cap = ZERO, None
+    if pool == "E":
+        raw = half_up(max(inscp - ded, ZERO) * ratio)
+        before = state["A"]
+        state["A"] = after = before + raw
+        hifp = capped(before, after, cap)
+        ob_cap = cap + rules.get("employee.large_expense_limit")
+        hifob = capped(before, after, ob_cap) - hifp
+    else:
+        x_before = state["X"]
+        state["X"] = x_after = x_before + inscp
+        before = half_up(max(x_before - ded, ZERO) * ratio)
+        after = half_up(max(x_after - ded, ZERO) * ratio)
+        raw = after - before
+        hifp = capped(before, after, cap)
+    psn = medfee - hifp - hifob
+    acct = c.get("acct_pay") or ZERO
+    return {
+        "hifp_pay": hifp,
+        "hifob_pay": hifob,
+        "hifmi_pay": ZERO,
+        "maf_pay": ZERO,
+        "psn_part_amt": psn,
+        "kind": kind,
+        "deductible_fen": fen(ded),
+        "ratio_ppm": ppm(ratio),
+        "basic_raw_fen": fen(raw),
+        "basic_cum_fen": fen(after),
+        "basic_cap_fen": fen(cap),
+        "hifob_cap_fen": 0 if ob_cap is None else fen(ob_cap),
+        "ci_base_fen": 0,
+        "ci_cum_fen": None,  # the person-year's resident 大病 cumulative, filled by the caller
+        "poor": None,
+        "ci_f_before_fen": None,
+        "ci_f_after_fen": None,
+        "maf_rate_ppm": 0,
+        "maf_base_fen": 0,
+        "maf_raw_fen": 0,
+        "maf_cum_fen": 0,
+        "acct_pay_fen": fen(acct),
+        "acct_excess_fen": fen(max(acct - psn, ZERO)),
+    }
+
+
 def _cap_fen(cap: Decimal | None) -> int:
     return NO_CAP_FEN if cap is None else fen(cap)
 
@@ -174,11 +282,22 @@ def settle_reference(claims: list[dict], policy: Policy) -> dict[str, dict[str, 
     basic_cum: dict[tuple, Decimal] = defaultdict(Decimal)
     ci_cum: dict[tuple, Decimal] = defaultdict(Decimal)
     maf_cum: dict[tuple, Decimal] = defaultdict(Decimal)
+    emp_state: dict[tuple, dict] = defaultdict(lambda: {"A": ZERO, "X": ZERO})
     out: dict[str, dict[str, Any]] = {}
     for c in ordered:
         year = when(c).year
         py = (c["psn_no"], year)
         rules = Rules(policy, when(c).date())
+        if c["insutype"] in rules.codes("employee.insutypes"):
+            row = _settle_employee(c, rules, emp_state[py])
+            # No 大病 for employees: the trace shows no cumulative and F(0) = 0.
+            idet = c.get("psn_idet_type") or "普通人员"
+            poor = idet in rules.codes("critical_illness.poor_categories")
+            row |= {"ci_cum_fen": 0, "poor": poor, "ci_f_before_fen": 0, "ci_f_after_fen": 0}
+            row["maf_limit_fen"] = _cap_fen(rules.get("medical_assistance.annual_limit"))
+            base = {"setl_id": c["setl_id"], "psn_no": c["psn_no"], "year": year}
+            out[c["setl_id"]] = base | row | {"policy_from": rules.policy_from}
+            continue
         inscp, medfee = c["inscp_scp_amt"], c["medfee_sumamt"]
         kind, pool, ded, ratio, cap = _basic(c, rules)
         raw = half_up(max(inscp - ded, ZERO) * ratio)
@@ -213,6 +332,7 @@ def settle_reference(claims: list[dict], policy: Policy) -> dict[str, dict[str, 
             "psn_no": c["psn_no"],
             "year": year,
             "hifp_pay": hifp,
+            "hifob_pay": ZERO,
             "hifmi_pay": hifmi,
             "maf_pay": maf,
             "psn_part_amt": medfee - hifp - hifmi - maf,
@@ -223,6 +343,7 @@ def settle_reference(claims: list[dict], policy: Policy) -> dict[str, dict[str, 
             "basic_raw_fen": fen(raw),
             "basic_cum_fen": fen(after),
             "basic_cap_fen": _cap_fen(cap),
+            "hifob_cap_fen": 0,
             "ci_base_fen": fen(ci_base),
             "ci_cum_fen": fen(ci_after),
             "poor": poor,
@@ -234,5 +355,9 @@ def settle_reference(claims: list[dict], policy: Policy) -> dict[str, dict[str, 
             # Claims without assistance show no cumulative (they take no part in it).
             "maf_cum_fen": fen(m_after) if rate > 0 else 0,
             "maf_limit_fen": _cap_fen(limit),
+            "acct_pay_fen": fen(c.get("acct_pay") or ZERO),
+            "acct_excess_fen": fen(
+                max((c.get("acct_pay") or ZERO) - (medfee - hifp - hifmi - maf), ZERO)
+            ),
         }
     return out

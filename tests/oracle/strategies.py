@@ -36,6 +36,8 @@ CLAIM_SCHEMA = pa.schema(
         ("setl_time", pa.timestamp("us")),
         ("medfee_sumamt", pa.decimal128(18, 2)),
         ("inscp_scp_amt", pa.decimal128(18, 2)),
+        ("emp_retired", pa.string()),
+        ("acct_pay", pa.decimal128(18, 2)),
     ]
 )
 #: Fen amounts where something happens under demo-county: deductibles (200/500/800/1,000),
@@ -102,6 +104,10 @@ def claim_sets(draw: st.DrawFn, max_claims: int = 25, max_people: int = 4) -> li
     """Claims of a few people; ids are a random permutation so id order ≠ drawing order."""
     people = draw(st.integers(1, max_people))
     idet = [draw(st.sampled_from(IDETS)) for _ in range(people)]
+    # Mixed 390/310: most people are in one scheme; a claim may still switch (a person can
+    # move between schemes within a year, and the pools must stay apart).
+    scheme = [draw(st.sampled_from(["390", "310"])) for _ in range(people)]
+    retired = [draw(st.sampled_from([None, "0", "1", "1"])) for _ in range(people)]
     n = draw(st.integers(1, max_claims))
     ids = draw(st.permutations(range(n)))
     shared_time = draw(times)
@@ -115,7 +121,7 @@ def claim_sets(draw: st.DrawFn, max_claims: int = 25, max_people: int = 4) -> li
             {
                 "setl_id": f"S{ids[k]:03d}",
                 "psn_no": f"P{p}",
-                "insutype": draw(st.sampled_from(["390"] * 9 + ["340"])),
+                "insutype": draw(st.sampled_from([scheme[p]] * 8 + ["340", "310"])),
                 "med_type": draw(st.sampled_from(["11", "11", "14", "21", "21"])),
                 "hi_setl_lv": draw(st.sampled_from("123")),
                 "offsite_flag": draw(st.sampled_from("0001")),
@@ -123,9 +129,19 @@ def claim_sets(draw: st.DrawFn, max_claims: int = 25, max_people: int = 4) -> li
                 "setl_time": when,
                 "medfee_sumamt": Decimal(inscp + extra) / 100,
                 "inscp_scp_amt": Decimal(inscp) / 100,
+                # 在职/退休 may change within a year (retirement): each claim uses its own.
+                "emp_retired": retired[p]
+                if draw(st.integers(0, 5))
+                else draw(st.sampled_from("01")),
+                "acct_pay": _acct(draw(st.sampled_from([None, 0, 1, inscp + extra, 2_000_000]))),
             }
         )
     return claims
+
+
+def _acct(v: int | None) -> Decimal | None:
+    """A recorded account payment (fen → 元); sometimes more than the personal part."""
+    return None if v is None else Decimal(v) / 100
 
 
 def to_table(claims: list[dict]) -> pa.Table:

@@ -34,6 +34,7 @@ CHINESE_NAMES = {
     "fund_ledger": "基金收支明细账.csv",
     "budgets": "预算.csv",
     "survey_responses": "满意度调查.csv",
+    "contributions": "职工医保征缴.csv",
 }
 #: Columns that record when or how fast a run happened, not what it computed.
 VOLATILE = {"settled_at", "run_at", "seconds", "entered_at"}

@@ -15,7 +15,7 @@ def test_duckdb_and_pyspark_agree_to_the_fen():
     duck = by_id(_run_chain(claims, POLICY, "duckdb"))
     spark = by_id(_run_chain(claims, POLICY, "pyspark"))
     assert duck.keys() == spark.keys() and len(duck) == 400
-    assert len(next(iter(duck.values()))) == 24  # every output column, trace included
+    assert len(next(iter(duck.values()))) == 28  # every output column, trace included
     for sid, d in duck.items():
         s = spark[sid]
         assert d.keys() == s.keys()

@@ -47,7 +47,8 @@ def test_policy_case(tmp_path: Path, policy: str, case: dict):
         for field, value in expected.items():
             assert got[setl_id][field] == Decimal(value), (setl_id, field)
     for r in got.values():
-        assert r["hifp_pay"] + r["hifmi_pay"] + r["maf_pay"] + r["psn_part_amt"] == Decimal(
+        funds = r["hifp_pay"] + r["hifob_pay"] + r["hifmi_pay"] + r["maf_pay"]
+        assert funds + r["psn_part_amt"] == Decimal(
             next(c for c in case["claims"] if c["setl_id"] == r["setl_id"]).get(
                 "medfee_sumamt",
                 next(c for c in case["claims"] if c["setl_id"] == r["setl_id"])["inscp_scp_amt"],

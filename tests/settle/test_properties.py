@@ -28,6 +28,8 @@ SCHEMA = pa.schema(
         ("setl_time", pa.timestamp("us")),
         ("medfee_sumamt", pa.decimal128(18, 2)),
         ("inscp_scp_amt", pa.decimal128(18, 2)),
+        ("emp_retired", pa.string()),
+        ("acct_pay", pa.decimal128(18, 2)),
     ]
 )
 
@@ -35,6 +37,9 @@ SCHEMA = pa.schema(
 def make_claims(seed: int, n: int, people: int) -> pa.Table:
     rng = random.Random(seed)
     idet = {p: rng.choice(IDETS) for p in range(people)}
+    # A third of the people are employees (310): mixed 390/310 claims in one chain.
+    employee = {p: p % 3 == 0 for p in range(people)}
+    retired = {p: rng.choice("01") for p in range(people)}
     rows = []
     for i in range(n):
         p = rng.randrange(people)
@@ -51,7 +56,7 @@ def make_claims(seed: int, n: int, people: int) -> pa.Table:
             {
                 "setl_id": f"S{i:05d}",
                 "psn_no": f"P{p}",
-                "insutype": "340" if rng.random() < 0.05 else "390",
+                "insutype": "310" if employee[p] else ("340" if rng.random() < 0.05 else "390"),
                 "med_type": med,
                 "hi_setl_lv": rng.choice("123"),
                 "offsite_flag": "1" if rng.random() < 0.1 else "0",
@@ -59,6 +64,8 @@ def make_claims(seed: int, n: int, people: int) -> pa.Table:
                 "setl_time": when,
                 "medfee_sumamt": Decimal(medfee) / 100,
                 "inscp_scp_amt": Decimal(inscp) / 100,
+                "emp_retired": retired[p] if employee[p] else None,
+                "acct_pay": Decimal(rng.randint(0, 20_000)) / 100 if employee[p] else None,
             }
         )
     return pa.Table.from_pylist(rows, schema=SCHEMA)
@@ -100,9 +107,10 @@ def test_parts_add_up_and_critical_illness_telescopes(case):
     years: dict[tuple, list] = {}
     for sid, r in res.items():
         c = src[sid]
-        parts = r["hifp_pay"] + r["hifmi_pay"] + r["maf_pay"] + r["psn_part_amt"]
+        parts = r["hifp_pay"] + r["hifob_pay"] + r["hifmi_pay"] + r["maf_pay"] + r["psn_part_amt"]
         assert parts == c["medfee_sumamt"]
-        assert 0 <= r["hifp_pay"] <= c["inscp_scp_amt"]
+        assert r["hifp_pay"] >= 0 and r["hifob_pay"] >= 0
+        assert r["hifp_pay"] + r["hifob_pay"] <= c["inscp_scp_amt"]
         assert r["hifmi_pay"] >= 0 and r["maf_pay"] >= 0
         assert r["psn_part_amt"] >= c["medfee_sumamt"] - c["inscp_scp_amt"]
         years.setdefault((c["psn_no"], c["setl_time"].year), []).append(r)
@@ -118,6 +126,21 @@ def test_parts_add_up_and_critical_illness_telescopes(case):
             pool = [r for r in rows if r["kind"] in kinds]
             raw = sum((Decimal(r["basic_raw_fen"]) / 100 for r in pool), Decimal(0))
             assert sum((r["hifp_pay"] for r in pool), Decimal(0)) == min(raw, cap)
+        # Employees: 200,000 basic, then 大额 up to 600,000 in all; general outpatient
+        # round(F(Σ inscp)) capped at 2,000 (the status is constant per person here).
+        emp = [r for r in rows if r["kind"] in ("EI", "EC")]
+        raw = sum((Decimal(r["basic_raw_fen"]) / 100 for r in emp), Decimal(0))
+        assert sum((r["hifp_pay"] for r in emp), Decimal(0)) == min(raw, Decimal(200000))
+        paid = sum((r["hifp_pay"] + r["hifob_pay"] for r in emp), Decimal(0))
+        assert paid == min(raw, Decimal(600000))
+        gen = [r for r in rows if r["kind"] == "EG"]
+        if gen:
+            total = sum((src[r["setl_id"]]["inscp_scp_amt"] for r in gen), Decimal(0))
+            rate = (
+                Decimal("0.70") if src[gen[0]["setl_id"]]["emp_retired"] == "1" else Decimal("0.60")
+            )
+            f = round_fen(max(total - 200, Decimal(0)) * rate)
+            assert sum((r["hifp_pay"] for r in gen), Decimal(0)) == min(f, Decimal(2000))
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

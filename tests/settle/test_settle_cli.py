@@ -70,7 +70,7 @@ def test_bad_input_is_refused_with_a_chinese_error_naming_each_row(tmp_path):
         ["A3", "P3", "390", "21", "3", "0", "普通人员", "2021-03-01 10:00:00", "10.00", "20.00"],
         ["A4", "P4", "390", "99", "3", "0", "普通人员", "2021-03-01 10:00:00", "10.00", "10.00"],
         ["A5", "P5", "390", "21", "3", "0", "普通人员", "2019-03-01 10:00:00", "10.00", "10.00"],
-        ["A6", "P6", "310", "21", "3", "0", "普通人员", "2021-03-01 10:00:00", "10.00", "10.00"],
+        ["A6", "P6", "320", "21", "3", "0", "普通人员", "2021-03-01 10:00:00", "10.00", "10.00"],
         ["A7", "P7", "390", "21", "", "0", "普通人员", "2021-03-01 10:00:00", "10.00", "10.00"],
     ]
     f = _csv(tmp_path / "bad.csv", rows)
@@ -97,6 +97,38 @@ def test_explain_walks_through_each_fund(tmp_path):
     assert res.exit_code == 0, res.output
     for piece in ("起付线 800.00", "65%", "57,980.00", "12,012.00", "30,008.00"):
         assert piece in res.output
+
+
+def test_employee_claims_settle_in_file_mode_with_hifob_and_explain(tmp_path):
+    """Issue 16: a 310 claim gains hifob_pay in the output file, and --explain covers it."""
+    f = tmp_path / "e.csv"
+    f.write_text(
+        ",".join(HEADER + ["在职退休状态", "个人账户支出"])
+        + "\nE1,Q1,310,21,3,0,普通人员,2021-03-01 10:00:00,300000.00,280000.00,在职,80000.00"
+        + "\nE2,Q2,310,11,,0,普通人员,2021-03-01 10:00:00,500.00,500.00,退休,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["settle", "--claims", str(f), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = {r["setl_id"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    head = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert head[:6] == ["setl_id", "hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt", "hifob_pay"]
+    assert (rows["E1"]["hifp_pay"], rows["E1"]["hifob_pay"]) == ("200000.00", "23280.00")
+    assert rows["E1"]["psn_part_amt"] == "76720.00" and rows["E1"]["acct_excess_fen"] == "328000"
+    assert rows["E2"]["hifp_pay"] == "210.00"  # (500 − 200) × 70 %, 退休
+    res = runner.invoke(app, ["settle", "--claims", str(f), "--explain", "E1"])
+    assert res.exit_code == 0, res.output
+    for piece in (
+        "职工住院",
+        "起付线 900.00",
+        "80%",
+        "223,280.00",
+        "大额医疗费用补助",
+        "23,280.00",
+    ):
+        assert piece in res.output
+    assert "个人账户支出超过个人负担 3,280.00" in res.output
 
 
 def test_workspace_mode_finds_exactly_the_claims_whose_recorded_payments_differ(tmp_path):

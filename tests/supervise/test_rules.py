@@ -28,13 +28,14 @@ def found(ws, rule: str) -> dict[str, dict]:
 
 
 def test_catalogue_is_complete_and_evidence_holds_no_personal_data():
-    # README: 14 条规则, each with a name and a legal basis citing the 条例 (国务院令第735号).
-    assert len(CATALOGUE) == 14 and len({r.code for r in CATALOGUE}) == 14
+    # README: 17 条规则 (three for the employee fund since issue 16), each with a name and a
+    # legal basis citing the 条例 (国务院令第735号).
+    assert len(CATALOGUE) == 17 and len({r.code for r in CATALOGUE}) == 17
     assert {r.code for r in CATALOGUE} == set(RULES)
     for r in CATALOGUE:
         assert r.name, r.code
         assert "条例" in r.basis and "第735号" in r.basis, r.code
-        assert r.key in ("setl_id", "psn_no", "certno", "fixmedins_code")
+        assert r.key in ("setl_id", "psn_no", "certno", "fixmedins_code", "emp_no")
         cols = {c for c, _ in r.evidence}
         assert not cols & {"certno", "psn_name", "dise_codg"}, r.code
 

@@ -10,7 +10,7 @@ from yibao.cli import app
 from yibao.engine import Workspace
 from yibao.supervise.truth import PRECISION_TARGET, RECALL_TARGET, compare_truth
 
-TABLES = ("regions", "persons", "enrolments", "institutions", "claims")
+TABLES = ("regions", "persons", "enrolments", "institutions", "claims", "contributions")
 
 
 def test_rules_meet_the_targets_on_a_small_generated_county(tmp_path):
@@ -29,6 +29,9 @@ def test_rules_meet_the_targets_on_a_small_generated_county(tmp_path):
         assert res.exit_code in (0, 1), res.output  # invalid IDs are quarantined
     res = runner.invoke(app, ["settle", str(ws), "--year", str(year)])
     assert res.exit_code == 0, res.output
+    # employer_under_declared reads what finance computed of the contributions (issue 16)
+    res = runner.invoke(app, ["finance", str(ws), "--year", str(year)])
+    assert res.exit_code == 0, res.output
     res = runner.invoke(
         app, ["supervise", str(ws), "--year", str(year), "--against-truth", str(syn)]
     )
@@ -41,6 +44,7 @@ def test_rules_meet_the_targets_on_a_small_generated_county(tmp_path):
         "split_admission",
         "payment_mismatch",
         "inflated_hospital",
+        "employer_under_declared",
     } <= planted
     for s in scores:
         if s.planted:

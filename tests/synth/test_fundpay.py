@@ -18,7 +18,7 @@ from oracle.strategies import POLICIES, claim_sets, to_table
 from yibao.synth.fundpay import pay_fen, with_payments
 from yibao.synth.vec import fen_of
 
-FUNDS = ("hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt")
+FUNDS = ("hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt", "hifob_pay")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

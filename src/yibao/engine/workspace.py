@@ -95,6 +95,7 @@ def replace_rows(
     """Create ``table`` from its declaration if needed, delete the year's rows (or ``where``),
     and insert ``select_sql`` by column name.  Call inside :func:`transaction`."""
     con.execute(table.ddl())
+    add_new_columns(con, table)
     cond = where
     if cond is None and year is not None and table.year_column:
         cond = f'"{table.year_column}" = {int(year)}'
@@ -150,6 +151,20 @@ def ensure_procedure_refs(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_proc_src", codes)
     con.execute(f"CREATE TABLE {PROCEDURE_REFS} AS SELECT code FROM _proc_src")
     con.unregister("_proc_src")
+
+
+def add_new_columns(con: duckdb.DuckDBPyConnection, t: Table) -> None:
+    """Columns a later schema added (e.g. the employee fields) appear, NULL, in an older
+    workspace's table, so that inserts by name keep working."""
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [t.name]
+        ).fetchall()
+    }
+    for c in t.columns:
+        if c.name not in have:
+            con.execute(f'ALTER TABLE {t.name} ADD COLUMN "{c.name}" {c.sql_type}')
 
 
 def table_ddl(t: Table) -> str:
@@ -264,6 +279,7 @@ class Workspace:
         self.con.execute(QUARANTINE_DDL)
         for t in TABLES.values():
             self.con.execute(table_ddl(t))
+            add_new_columns(self.con, t)
         n = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = '_ref_area_codes'"
         ).fetchone()[0]

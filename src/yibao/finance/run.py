@@ -20,6 +20,7 @@ from yibao.engine.workspace import Workspace, replace_rows, transaction
 from yibao.finance import queries as q
 from yibao.finance.accounts import AccountBook, budget_execution, fund_book
 from yibao.finance.contrib import ContributionRow, contributions
+from yibao.finance.employee import ACCOUNTS_SQL, EmployeeRun, employer_rows, run_employee
 from yibao.finance.insurer import InsurerSettlement, settle_insurer
 from yibao.finance.params import FinanceParams, finance_params
 from yibao.finance.retiree import RetireeSummary, read_roster, summarise
@@ -34,7 +35,15 @@ from yibao.schema.codes import RESIDENT, RESIDENT_CI_INSUTYPES, RETIRED_CADRE
 from yibao.schema.derived import DERIVED, tables_of
 
 ZERO = Decimal("0.00")
-SOURCE_TABLES = ("enrolments", "subsidy_receipts", "fund_ledger", "budgets", "claims")
+SOURCE_TABLES = (
+    "enrolments",
+    "subsidy_receipts",
+    "fund_ledger",
+    "budgets",
+    "claims",
+    "contributions",
+    "persons",
+)
 RETIREE_INSUTYPES = (RETIRED_CADRE,)
 CI_INSUTYPES = RESIDENT_CI_INSUTYPES
 
@@ -58,6 +67,7 @@ class FinanceReport:
     retiree_people: pa.Table | None
     expense_basis: str
     notes: list[str] = field(default_factory=list)
+    employee: EmployeeRun | None = None
 
     def short_levels(self) -> list[ArrivalRow]:
         return [a for a in self.arrivals if a.status == "短缺"]
@@ -214,6 +224,10 @@ def run_finance(
         if not people.num_rows:
             retiree, people = None, None
 
+    employee = run_employee(con, policy, year)
+    if employee is not None:
+        notes += employee.notes
+
     report = FinanceReport(
         year=year,
         policy_name=policy.name,
@@ -234,6 +248,7 @@ def run_finance(
         retiree_people=people,
         expense_basis=expense_basis,
         notes=notes + due_notes + rec_notes + contrib_notes + book.notes,
+        employee=employee,
     )
     store(ws, report)
     return report
@@ -320,6 +335,9 @@ def _tables(rep: FinanceReport) -> dict[str, list[dict]]:
         }
         for p in people
     ]
+    emp = rep.employee
+    out["finance_employee"] = [{**asdict(emp.summary)}] if emp else []
+    out["finance_employers"] = employer_rows(y, emp.employers) if emp else []
     out["finance_notes"] = [
         {
             "year": y,
@@ -345,3 +363,19 @@ def store(ws: Workspace, rep: FinanceReport) -> None:
             con.register("_fin_rows", _arrow(rows, SCHEMAS[name]))
             replace_rows(con, DERIVED[name], "SELECT * FROM _fin_rows", year=rep.year)
             con.unregister("_fin_rows")
+        _store_accounts(con, rep)
+
+
+def _store_accounts(con: Any, rep: FinanceReport) -> None:
+    """personal_accounts: this year's credits and payments on top of last year's closing."""
+    acc = DERIVED["personal_accounts"]
+    if rep.employee is None:
+        con.execute(acc.ddl())
+        con.execute(f"DELETE FROM personal_accounts WHERE year = {int(rep.year)}")
+        return
+    con.register("_emp_acc", rep.employee.accounts)
+    con.execute(acc.ddl())
+    prev = f"SELECT psn_no, closing FROM personal_accounts WHERE year = {int(rep.year) - 1}"
+    sql = ACCOUNTS_SQL.format(year=int(rep.year), prev=prev)
+    replace_rows(con, acc, sql, year=rep.year)
+    con.unregister("_emp_acc")

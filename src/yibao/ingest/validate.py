@@ -413,10 +413,10 @@ def _row_rule_errors(t: ir.Table, table: Table, today: date) -> list[ir.Table]:
             )
         elif rule.name == "funds_le_medfee":
             zero = ibis.literal(Decimal("0"), "decimal(18,2)")
-            funds = (
-                v["hifp_pay"].fill_null(zero)
-                + v["hifmi_pay"].fill_null(zero)
-                + v["maf_pay"].fill_null(zero)
+            # Every fund the rule names (all but the last column, the total); a missing one is 0.
+            funds = sum(
+                (v[c].fill_null(zero) for c in rule.columns[1:-1]),
+                v[rule.columns[0]].fill_null(zero),
             )
             out.append(
                 _error(

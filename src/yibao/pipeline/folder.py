@@ -29,6 +29,7 @@ LOAD_ORDER = (
     "fund_ledger",
     "budgets",
     "survey_responses",
+    "contributions",
 )
 EXPORT_SUFFIXES = (".csv", ".txt", ".xlsx", ".parquet")
 

@@ -129,6 +129,9 @@ FLAG_ALIASES = {
 }
 #: 异地就医标志 also reads 本地/异地.
 OFFSITE_ALIASES = {**FLAG_ALIASES, "本地": "0", "非异地": "0", "异地": "1", "异地就医": "1"}
+#: 在职退休状态 of an employee claim (职工医保): the retired get higher ratios.
+EMP_RETIRED = {"0": "在职", "1": "退休"}
+EMP_RETIRED_ALIASES = {"在职": "0", "退休": "1", "在岗": "0", "退休人员": "1", "在职人员": "0"}
 BUDGET_LEVEL = {"中央": "中央财政", "省级": "省级财政", "市级": "市级财政", "县级": "县级财政"}
 BUDGET_LEVEL_ALIASES = {
     "中央财政": "中央",

@@ -10,6 +10,7 @@ all read this one registry.
 from __future__ import annotations
 
 from yibao.evaluate.tables import EVALUATE_TABLES
+from yibao.finance.employee_tables import EMPLOYEE_TABLES
 from yibao.payment.tables import PAYMENT_TABLES
 from yibao.schema.model import Column, DataTest, DType, Lineage, Table
 
@@ -27,6 +28,7 @@ def _money(name: str, label: str, desc: str = "") -> Column:
 YEAR = c("year", "int32", "年度")
 _FUNDS = (
     ("hifp_pay", "统筹基金支出"),
+    ("hifob_pay", "职工大额医疗费用补助支出"),
     ("hifmi_pay", "大病保险支出"),
     ("maf_pay", "医疗救助支出"),
     ("psn_part_amt", "个人负担"),
@@ -42,13 +44,25 @@ SETTLEMENTS = Table(
         c("psn_no", "string", "人员编号"),
         c("year", "int", "结算年度"),
         *(_money(n, label) for n, label in _FUNDS),
-        c("kind", "string", "待遇类别", desc="离休干部/住院/门诊慢特病/普通门诊"),
+        c(
+            "kind",
+            "string",
+            "待遇类别",
+            desc="离休干部/住院/门诊慢特病/普通门诊;职工住院/职工门诊慢特病/职工普通门诊",
+        ),
         c("policy_from", "date", "适用政策起始日"),
         c("deductible_fen", "int", "起付标准", "分"),
         c("ratio_ppm", "int", "统筹支付比例", "百万分之一"),
         c("basic_raw_fen", "int", "本单统筹应付(封顶前)", "分"),
         c("basic_cum_fen", "int", "年度累计统筹应付", "分"),
         c("basic_cap_fen", "int", "统筹年度最高支付限额", "分"),
+        c(
+            "hifob_cap_fen",
+            "int",
+            "统筹加大额补助的累计上限",
+            "分",
+            desc="职工住院与慢特病;其余为 0",
+        ),
         c("ci_base_fen", "int", "大病保险本单合规费用", "分"),
         c("ci_cum_fen", "int", "大病保险年度累计合规费用", "分"),
         c("poor", "bool", "困难群体(大病倾斜)"),
@@ -66,6 +80,8 @@ SETTLEMENTS = Table(
             "身份来源",
             desc="结算单 / 参保登记(当年度)/ 人员登记(persons)/ 未记录,按普通人员",
         ),
+        c("acct_pay_fen", "int", "个人账户支出(记录)", "分"),
+        c("acct_excess_fen", "int", "个人账户支出超过个人负担的部分", "分", desc="大于 0 即为差异"),
         c("policy_name", "string", "政策"),
         c("settled_at", "timestamp", "复核时间"),
     ),
@@ -73,21 +89,22 @@ SETTLEMENTS = Table(
     produced_by="settle",
     year_column="year",
     lineage=(_BY_CLAIM,),
-    identities=("medfee_sumamt = hifp_pay + hifmi_pay + maf_pay + psn_part_amt",),
+    identities=("medfee_sumamt = hifp_pay + hifob_pay + hifmi_pay + maf_pay + psn_part_amt",),
     tests=(
         DataTest(
             "settlement_adds_up",
-            "医疗费总额 = 统筹基金 + 大病保险 + 医疗救助 + 个人负担",
-            "SELECT t.setl_id, t.year, c.medfee_sumamt, t.hifp_pay, t.hifmi_pay, t.maf_pay, "
-            "t.psn_part_amt FROM {t} t JOIN claims c USING (setl_id) WHERE c.medfee_sumamt <> "
-            "t.hifp_pay + t.hifmi_pay + t.maf_pay + t.psn_part_amt",
+            "医疗费总额 = 统筹基金 + 大额补助 + 大病保险 + 医疗救助 + 个人负担",
+            "SELECT t.setl_id, t.year, c.medfee_sumamt, t.hifp_pay, t.hifob_pay, t.hifmi_pay, "
+            "t.maf_pay, t.psn_part_amt FROM {t} t JOIN claims c USING (setl_id) WHERE "
+            "c.medfee_sumamt <> t.hifp_pay + coalesce(t.hifob_pay, 0) + t.hifmi_pay + t.maf_pay "
+            "+ t.psn_part_amt",
             needs=("claims",),
         ),
         DataTest(
             "settlement_non_negative",
             "各项基金支付不为负",
-            "SELECT setl_id, year, hifp_pay, hifmi_pay, maf_pay FROM {t} "
-            "WHERE hifp_pay < 0 OR hifmi_pay < 0 OR maf_pay < 0",
+            "SELECT setl_id, year, hifp_pay, hifob_pay, hifmi_pay, maf_pay FROM {t} "
+            "WHERE hifp_pay < 0 OR hifob_pay < 0 OR hifmi_pay < 0 OR maf_pay < 0",
         ),
         DataTest(
             "settlement_unique",
@@ -106,7 +123,8 @@ SETTLEMENTS = Table(
 SETTLE_DISCREPANCIES = Table(
     "settle_discrepancies",
     "结算复核差异",
-    "One row per 结算单 whose recorded fund payments differ from the re-settlement.",
+    "One row per 结算单 whose recorded fund payments differ from the re-settlement, or whose "
+    "personal-account payment exceeds the re-settled personal part.",
     columns=(
         c("setl_id", "string", "结算ID"),
         YEAR,
@@ -121,6 +139,12 @@ SETTLE_DISCREPANCIES = Table(
                 _money(f"computed_{n}", f"{label}(复核)"),
                 _money(f"diff_{n}", f"{label}差额(记录−复核)"),
             )
+        ),
+        _money("recorded_acct_pay", "个人账户支出(记录)"),
+        _money(
+            "acct_excess",
+            "个人账户支出超过复核个人负担的部分",
+            "个人账户只能支付个人负担部分;大于 0 即为差异",
         ),
     ),
     key=("setl_id",),
@@ -582,6 +606,7 @@ DERIVED: dict[str, Table] = {
         FINANCE_INSURER,
         FINANCE_RETIREES,
         FINANCE_NOTES,
+        *EMPLOYEE_TABLES,
         SUPERVISE_FINDINGS,
         SUPERVISE_HOSPITAL_SUMMARY,
         SUPERVISE_RUNS,

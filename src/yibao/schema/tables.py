@@ -8,6 +8,8 @@ from yibao.schema.codes import (  # re-exported: the one domain vocabulary
     BUDGET_LEVEL,
     BUDGET_LEVEL_ALIASES,
     DIRECTION,
+    EMP_RETIRED,
+    EMP_RETIRED_ALIASES,
     FLAG,
     FLAG_ALIASES,
     GENDER,
@@ -119,6 +121,52 @@ PERSONS = Table(
     ),
 )
 
+
+def _emp_retired() -> Column:
+    return Column(
+        "emp_retired",
+        "string",
+        "在职退休状态",
+        "职工医保:在职 0 / 退休 1(退休人员待遇比例更高,个人账户另按年龄段划入)",
+        aliases=("在职退休", "退休标志", "retr_flag", "在职状态"),
+        codes=EMP_RETIRED,
+        value_aliases=EMP_RETIRED_ALIASES,
+    )
+
+
+def _employer() -> tuple[Column, Column]:
+    return (
+        Column("emp_no", "string", "单位编号", aliases=("单位编码", "emp_code", "参保单位编号")),
+        Column("emp_name", "string", "单位名称", aliases=("参保单位名称", "emp_nm", "工作单位")),
+    )
+
+
+#: Employee enrolments (职工医保, 310): employer, contribution base and both parts, end date.
+_EMPLOYEE_ENROLMENT = (
+    *_employer(),
+    Column(
+        "contribution_base",
+        "money",
+        "缴费基数",
+        "职工医保月缴费基数(按当地平均工资的 60 %–300 % 保底封顶)",
+        unit="元/月",
+        aliases=("clct_bas", "cont_base", "月缴费基数", "缴费工资"),
+        min_value=ZERO,
+    ),
+    Column(
+        "emp_contribution",
+        "money",
+        "单位缴费金额",
+        "职工医保单位缴费(年度合计);个人缴费记在 contribution",
+        unit="元",
+        aliases=("单位缴费", "emp_clct_amt", "单位缴纳金额"),
+        min_value=ZERO,
+    ),
+    _emp_retired(),
+    Column("end_date", "date", "参保终止日期", aliases=("enddate", "停保日期", "终止参保日期")),
+)
+
+
 ENROLMENTS = Table(
     "enrolments",
     "参保登记",
@@ -191,6 +239,7 @@ ENROLMENTS = Table(
                 "财政": "财政全额",
             },
         ),
+        *_EMPLOYEE_ENROLMENT,
     ),
     key=("psn_no", "year", "insutype", "region_code"),
 )
@@ -263,6 +312,9 @@ _MONEY_FIELDS = (
     ),
     ("maf_pay", "医疗救助基金支出", ("医疗救助支付", "救助支付")),
     ("psn_part_amt", "个人负担总金额", ("个人负担", "个人自付")),
+    ("hifob_pay", "职工大额医疗费用补助基金支出", ("大额医疗费用补助", "大额补助支付", "大额支付")),
+    ("cvlserv_pay", "公务员医疗补助资金支出", ("公务员医疗补助", "公务员补助支付")),
+    ("acct_pay", "个人账户支出", ("个人账户支付", "个账支付", "个人账户")),
 )
 
 CLAIMS = Table(
@@ -378,6 +430,7 @@ CLAIMS = Table(
             )
             for n, lab, al in _MONEY_FIELDS
         ),
+        _emp_retired(),
     ),
     key=("setl_id",),
     row_rules=(
@@ -387,11 +440,14 @@ CLAIMS = Table(
         RowRule("adm_le_dscg", ("adm_time", "dscg_time"), "入院时间晚于出院时间"),
         RowRule(
             "funds_le_medfee",
-            ("hifp_pay", "hifmi_pay", "maf_pay", "medfee_sumamt"),
+            ("hifp_pay", "hifob_pay", "cvlserv_pay", "hifmi_pay", "maf_pay", "medfee_sumamt"),
             "基金支付合计大于医疗费总额",
         ),
     ),
-    identities=("medfee_sumamt = hifp_pay + hifmi_pay + maf_pay + psn_part_amt",),
+    identities=(
+        "medfee_sumamt = hifp_pay + hifob_pay + cvlserv_pay + hifmi_pay + maf_pay + acct_pay "
+        "+ 个人现金(psn_part_amt = acct_pay + 个人现金;居民结算单新列缺省为 0)",
+    ),
 )
 
 SUBSIDY_RECEIPTS = Table(
@@ -553,6 +609,70 @@ SURVEY_RESPONSES = Table(
     key=("survey_id", "respondent_id", "question_id"),
 )
 
+CONTRIBUTIONS = Table(
+    "contributions",
+    "职工医保征缴",
+    "One row per employer, person and contribution month (费款所属期) of employee insurance.",
+    columns=(
+        Column(
+            "emp_no",
+            "string",
+            "单位编号",
+            aliases=("单位编码", "emp_code", "参保单位编号"),
+            required=True,
+        ),
+        Column("emp_name", "string", "单位名称", aliases=("参保单位名称", "emp_nm", "工作单位")),
+        Column("psn_no", "string", "人员编号", aliases=("个人编号",), required=True),
+        Column(
+            "region_code",
+            "string",
+            "参保区划代码",
+            aliases=("insu_admdvs", "参保地"),
+            check="area",
+        ),
+        Column(
+            "clct_ym",
+            "int",
+            "费款所属期",
+            "年月,如 201303",
+            aliases=("所属期", "缴费年月", "month", "accrym"),
+            required=True,
+            min_value=199801,
+            max_value=210012,
+        ),
+        Column(
+            "contribution_base",
+            "money",
+            "缴费基数",
+            "单位申报的月缴费基数(未按保底封顶调整)",
+            unit="元/月",
+            aliases=("clct_bas", "cont_base", "月缴费基数", "缴费工资"),
+            required=True,
+            min_value=ZERO,
+        ),
+        Column(
+            "emp_amount",
+            "money",
+            "单位缴费金额",
+            unit="元",
+            aliases=("单位缴费", "emp_clct_amt", "单位缴纳"),
+            required=True,
+            min_value=ZERO,
+        ),
+        Column(
+            "psn_amount",
+            "money",
+            "个人缴费金额",
+            unit="元",
+            aliases=("个人缴费", "psn_clct_amt", "个人缴纳"),
+            required=True,
+            min_value=ZERO,
+        ),
+        Column("paid_date", "date", "到账日期", aliases=("缴费日期", "arvl_date")),
+    ),
+    key=("emp_no", "psn_no", "clct_ym"),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -565,6 +685,7 @@ TABLES: dict[str, Table] = {
         FUND_LEDGER,
         BUDGETS,
         SURVEY_RESPONSES,
+        CONTRIBUTIONS,
     )
 }
 #: Chinese table names accepted by ``--table``.
@@ -573,6 +694,7 @@ TABLE_ALIASES: dict[str, str] = {t.label: t.name for t in TABLES.values()} | {
     "结算": "claims",
     "参保": "enrolments",
     "医院": "institutions",
+    "征缴": "contributions",
 }
 
 

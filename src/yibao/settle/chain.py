@@ -10,7 +10,14 @@ Per person and calendar year of ``setl_time``, claims in (setl_time, setl_id) or
 3. medical assistance: a ratio by identity category of what is still left, rounded per claim,
    capped per person-year like the basic fund (only people with a non-zero ratio take part,
    so this pass sorts a small table);
-4. psn_part_amt = medfee_sumamt − the three funds.
+4. psn_part_amt = medfee_sumamt − the funds.
+
+Employee claims (职工医保, ``spec.employee_insutypes``) run in the same passes with their own
+pools: inpatient + chronic share the employee cap, and 大额医疗费用补助 (hifob) pays
+min(A, cap + hifob limit) − min(A_before, …) − hifp on the same cumulative A; general outpatient
+telescopes on the cumulative policy-range cost, min(round F(after), limit) − min(round F(before),
+limit) with F(x) = max(x − annual deductible, 0) × ratio.  No 大病/救助 for employees.  Their
+``acct_pay`` is recorded, not computed: the trace says how far it exceeds psn_part_amt.
 
 All amounts are integer fen, rates parts per million; money columns come out DECIMAL(18,2).
 """
@@ -24,7 +31,17 @@ import pyarrow as pa
 from yibao.money import fen_expr, money_expr, round_ppm_expr
 from yibao.settle.params import NO_CAP, ChainSpec
 
-KINDS = {"R": "离休干部", "I": "住院", "C": "门诊慢特病", "G": "普通门诊"}
+KINDS = {
+    "R": "离休干部",
+    "I": "住院",
+    "C": "门诊慢特病",
+    "G": "普通门诊",
+    "EI": "职工住院",
+    "EC": "职工门诊慢特病",
+    "EG": "职工普通门诊",
+}
+#: Kinds settled by the employee rules.
+EMPLOYEE_KINDS = ("EI", "EC", "EG")
 
 
 to_fen = fen_expr
@@ -64,6 +81,11 @@ def _ci_f(
         width = _clip0(ibis.least(c, hi) - lo)
         total = total + width * (t[f"ci_r{k}"] + bump)
     return round_ppm(total)
+
+
+def _col(t: ir.Table, name: str, default: ir.Value) -> ir.Value:
+    """A column the claims may lack (files of resident claims predate it)."""
+    return t[name] if name in t.columns else default
 
 
 def period_id(d: ir.DateValue, starts: list) -> ir.IntegerValue:
@@ -117,13 +139,23 @@ def settle_chain(
 
     retiree = _one_of(t.insutype, spec.retiree_insutypes)
     basic = _one_of(t.insutype, spec.basic_insutypes)
+    emp = _one_of(t.insutype, spec.employee_insutypes)
+    inp, chron, gen = (
+        _one_of(t.med_type, spec.inpatient_types),
+        _one_of(t.med_type, spec.chronic_types),
+        _one_of(t.med_type, spec.general_types),
+    )
     kind = ibis.cases(
         (retiree, "R"),
-        (basic & _one_of(t.med_type, spec.inpatient_types), "I"),
-        (basic & _one_of(t.med_type, spec.chronic_types), "C"),
-        (basic & _one_of(t.med_type, spec.general_types), "G"),
+        (basic & inp, "I"),
+        (basic & chron, "C"),
+        (basic & gen, "G"),
+        (emp & inp, "EI"),
+        (emp & chron, "EC"),
+        (emp & gen, "EG"),
         else_=ibis.null("string"),
     )
+    emp_retired = _col(t, "emp_retired", ibis.null("string")).fill_null("0") == "1"
     offsite = t.offsite_flag.fill_null("0") == "1"
     lv = t.hi_setl_lv
     level_ded = ibis.cases(
@@ -138,11 +170,25 @@ def settle_chain(
         (lv == "3", par(t, "inp_ratio_3")),
         else_=ibis.null("int64"),
     )
+    e_level_ded = ibis.cases(
+        *[(lv == k, par(t, f"e_inp_ded_{k}")) for k in "123"], else_=ibis.null("int64")
+    )
+    e_level_ratio = ibis.cases(
+        *[(lv == k, par(t, f"e_inp_ratio_{k}")) for k in "123"], else_=ibis.null("int64")
+    )
+    e_inp_ratio = (
+        e_level_ratio
+        + ibis.cases((emp_retired, par(t, "e_ret_inc")), else_=0)
+        - ibis.cases((offsite, par(t, "e_off_red")), else_=0)
+    )
     t = t.mutate(kind=kind)
     ded = ibis.cases(
         (t.kind == "I", ibis.cases((offsite, par(t, "off_ded")), else_=level_ded)),
         (t.kind == "C", par(t, "chr_ded")),
         (t.kind == "G", par(t, "gen_ded")),
+        (t.kind == "EI", ibis.cases((offsite, par(t, "e_off_ded")), else_=e_level_ded)),
+        (t.kind == "EC", par(t, "e_chr_ded")),
+        (t.kind == "EG", par(t, "e_gen_ded")),
         else_=0,
     )
     ratio = ibis.cases(
@@ -150,6 +196,12 @@ def settle_chain(
         (t.kind == "C", par(t, "chr_ratio")),
         (t.kind == "G", par(t, "gen_ratio")),
         (t.kind == "R", par(t, "ret_ratio")),
+        (t.kind == "EI", _clip0(e_inp_ratio)),
+        (t.kind == "EC", par(t, "e_chr_ratio")),
+        (
+            t.kind == "EG",
+            ibis.cases((emp_retired, par(t, "e_gen_ret_ratio")), else_=par(t, "e_gen_ratio")),
+        ),
         else_=0,
     )
     cat = t.psn_idet_type.fill_null("")
@@ -160,8 +212,13 @@ def settle_chain(
         if spec.maf_categories
         else ibis.literal(0, "int64")
     )
-    in_maf = (t.kind != "R") & _one_of(t.med_type, spec.maf_types)
+    resident = (t.kind != "R") & ~t.kind.isin(EMPLOYEE_KINDS)
+    in_maf = resident & _one_of(t.med_type, spec.maf_types)
     zero = ibis.literal(0, "int64")
+    extra = {}
+    if trace:  # recorded, only for the trace's check against psn_part_amt
+        acct = _col(t, "acct_pay", ibis.null("decimal(18,2)"))
+        extra["acct"] = to_fen(acct.fill_null(ibis.literal(0, "decimal(18,2)")))
     # Row-level stage, narrowed to what the passes need.
     t = t.select(
         "setl_id",
@@ -174,40 +231,76 @@ def settle_chain(
         "total",
         deductible=ded.cast("int64"),
         ratio=ratio.cast("int64"),
-        pool=ibis.cases((t.kind.isin(["I", "C"]), "B"), (t.kind == "G", "G"), else_="R"),
-        in_ci=(t.kind != "R") & _one_of(t.med_type, spec.ci_types),
+        pool=ibis.cases(
+            (t.kind.isin(["I", "C"]), "B"),
+            (t.kind == "G", "G"),
+            (t.kind.isin(["EI", "EC"]), "E"),
+            (t.kind == "EG", "H"),
+            else_="R",
+        ),
+        in_ci=resident & _one_of(t.med_type, spec.ci_types),
         poor=_one_of(cat, spec.poor_categories),
         maf_rate=ibis.cases((in_maf, maf_rate), else_=zero).cast("int64"),
+        **extra,
     )
-    t = t.mutate(basic_raw=round_ppm(_clip0(t.inscp - t.deductible) * t.ratio))
+    has_emp = bool(spec.employee_insutypes)
+    basic_raw = round_ppm(_clip0(t.inscp - t.deductible) * t.ratio)
+    if has_emp:
+        # Pool H (employee general outpatient) telescopes on the cumulative policy-range cost
+        # after the window (_employee_pools); until then its basic_raw slot carries the ratio,
+        # so that the payment-only chain sorts no extra column.
+        basic_raw = ibis.cases((t.pool == "H", t.ratio), else_=basic_raw)
+    t = t.mutate(basic_raw=basic_raw)
     if not trace:
         t = t.drop("deductible", "ratio")
 
     # Pass 1: basic fund (and, when it telescopes, the critical-illness base) in one sort.
-    w = ibis.window(group_by=[t.psn_no, t.year], order_by=[t.setl_time, t.setl_id], rows=(None, 0))
+    # Employee and resident claims of one person-year are apart by the partition (a person
+    # may change scheme), so each capped pool is still one running sum: B or E, G or H.
+    keys = [t.psn_no, t.year] + ([t.pool.isin(["E", "H"])] if has_emp else [])
+    w = ibis.window(group_by=keys, order_by=[t.setl_time, t.setl_id], rows=(None, 0))
+    capped_pool = t.pool.isin(["B", "E"]) if has_emp else t.pool == "B"
+    gen = ibis.cases((t.pool == "G", t.basic_raw), (t.pool == "H", t.inscp), else_=zero)
     sums = {
-        "basic_cum_b": ibis.cases((t.pool == "B", t.basic_raw), else_=zero).sum().over(w),
-        "basic_cum_g": ibis.cases((t.pool == "G", t.basic_raw), else_=zero).sum().over(w),
+        "basic_cum_b": ibis.cases((capped_pool, t.basic_raw), else_=zero).sum().over(w),
+        "basic_cum_g": (gen if has_emp else ibis.cases((t.pool == "G", t.basic_raw), else_=zero))
+        .sum()
+        .over(w),
     }
     if spec.ci_telescopes:
         sums["ci_inscp_cum"] = ibis.cases((t.in_ci, t.inscp), else_=zero).sum().over(w)
     t = t.mutate(**sums)
     t = t.mutate(basic_cap=par(t, "basic_cap"), gen_limit=par(t, "gen_limit"))
+    if has_emp:
+        t = _employee_pools(t, par)
+    else:
+        t = t.mutate(basic_cum_e=zero, e_cap=zero, e_ob_cap=zero, e_gen_limit=zero)
     hifp = ibis.cases(
         (t.pool == "B", _capped(t.basic_cum_b, t.basic_raw, t.basic_cap)),
         (t.pool == "G", _capped(t.basic_cum_g, t.basic_raw, t.gen_limit)),
+        (t.pool == "E", _capped(t.basic_cum_e, t.basic_raw, t.e_cap)),
+        (t.pool == "H", _capped(t.basic_cum_e, t.basic_raw, t.e_gen_limit)),
         else_=t.basic_raw,
     )
     t = t.mutate(hifp=hifp.cast("int64"))
+    hifob = ibis.cases(
+        (t.pool == "E", _capped(t.basic_cum_e, t.basic_raw, t.e_ob_cap) - t.hifp), else_=zero
+    )
+    t = t.mutate(hifob=hifob.cast("int64"))
     t = t.mutate(ci_base=ibis.cases((t.in_ci, t.inscp - t.hifp), else_=zero))
 
     # Pass 2: critical illness, F(cumulative base after) − F(before).
     if spec.ci_telescopes:
         # Σ hifp over the year's pool-B claims telescopes to min(cum raw, cap).
-        t = t.mutate(ci_cum=t.ci_inscp_cum - ibis.least(t.basic_cum_b, t.basic_cap))
+        ci_cum = t.ci_inscp_cum - ibis.least(t.basic_cum_b, t.basic_cap)
+        if has_emp:  # an employee's partition has no 大病 base
+            ci_cum = ibis.cases((t.pool.isin(["E", "H"]), zero), else_=ci_cum)
+        t = t.mutate(ci_cum=ci_cum)
     else:
         w2 = ibis.window(
-            group_by=[t.psn_no, t.year], order_by=[t.setl_time, t.setl_id], rows=(None, 0)
+            group_by=[t.psn_no, t.year] + ([t.pool.isin(["E", "H"])] if has_emp else []),
+            order_by=[t.setl_time, t.setl_id],
+            rows=(None, 0),
         )
         t = t.mutate(ci_cum=t.ci_base.sum().over(w2))
     ci_names = [
@@ -243,10 +336,11 @@ def settle_chain(
     )
     t = t.left_join(m, t.setl_id == m.m_setl_id)
     t = t.mutate(maf=t.maf.fill_null(0), maf_cum=t.maf_cum.fill_null(0))
-    t = t.mutate(psn=t.total - t.hifp - t.hifmi - t.maf)
+    t = t.mutate(psn=t.total - t.hifp - t.hifob - t.hifmi - t.maf)
 
     payments = {
         "hifp_pay": to_money(t.hifp),
+        "hifob_pay": to_money(t.hifob),
         "hifmi_pay": to_money(t.hifmi),
         "maf_pay": to_money(t.maf),
         "psn_part_amt": to_money(t.psn),
@@ -267,11 +361,19 @@ def settle_chain(
         ratio_ppm=t.ratio,
         basic_raw_fen=t.basic_raw,
         basic_cum_fen=ibis.cases(
-            (t.pool == "B", t.basic_cum_b), (t.pool == "G", t.basic_cum_g), else_=t.basic_raw
+            (t.pool == "B", t.basic_cum_b),
+            (t.pool == "G", t.basic_cum_g),
+            (t.pool.isin(["E", "H"]), t.basic_cum_e),
+            else_=t.basic_raw,
         ),
         basic_cap_fen=ibis.cases(
-            (t.pool == "B", t.basic_cap), (t.pool == "G", t.gen_limit), else_=big
+            (t.pool == "B", t.basic_cap),
+            (t.pool == "G", t.gen_limit),
+            (t.pool == "E", t.e_cap),
+            (t.pool == "H", t.e_gen_limit),
+            else_=big,
         ),
+        hifob_cap_fen=ibis.cases((t.pool == "E", t.e_ob_cap), else_=zero),
         ci_base_fen=t.ci_base,
         ci_cum_fen=t.ci_cum,
         poor=t.poor,
@@ -282,4 +384,28 @@ def settle_chain(
         maf_raw_fen=t.maf_raw,
         maf_cum_fen=t.maf_cum,
         maf_limit_fen=t.maf_limit,
+        acct_pay_fen=t.acct,
+        acct_excess_fen=_clip0(t.acct - t.psn),
+    )
+
+
+def _employee_pools(t: ir.Table, par: _Params) -> ir.Table:
+    """Employee pools after the shared window: pool E (inpatient + chronic) has its cumulative
+    rounded basic amount A in ``basic_cum_b`` (its own partition); pool H (general outpatient)
+    has its cumulative policy-range cost in ``basic_cum_g`` and its ratio in ``basic_raw``, and
+    gets round F(after) − round F(before) as ``basic_raw`` and round F(after) as cumulative.
+    Both land in ``basic_cum_e`` (a claim is in one pool only)."""
+    t = t.mutate(
+        e_cap=par(t, "e_cap"),
+        e_ob_cap=par(t, "e_cap") + par(t, "e_ob_limit"),
+        e_gen_limit=par(t, "e_gen_limit"),
+        e_gen_ded=par(t, "e_gen_ded"),
+    )
+    x, r = t.basic_cum_g, t.basic_raw
+    f_after = round_ppm(_clip0(x - t.e_gen_ded) * r)
+    f_before = round_ppm(_clip0(x - t.inscp - t.e_gen_ded) * r)
+    is_h = t.pool == "H"
+    return t.mutate(
+        basic_raw=ibis.cases((is_h, f_after - f_before), else_=t.basic_raw),
+        basic_cum_e=ibis.cases((is_h, f_after), (t.pool == "E", t.basic_cum_b), else_=0),
     )

@@ -190,11 +190,17 @@ def _workspace_mode(
         out.print(t)
         if by_hosp:
             h = RichTable(
-                "定点机构", "不一致张数", "统筹差额", "大病差额", "救助差额", title="按定点医药机构"
+                "定点机构",
+                "不一致张数",
+                "统筹差额",
+                "大额补助差额",
+                "大病差额",
+                "救助差额",
+                title="按定点医药机构",
             )
             names = hospital_names(ws)
-            for code, cnt, d1, d2, d3 in by_hosp[:30]:
-                h.add_row(hospital_label(code, names), str(cnt), f"{d1:,}", f"{d2:,}", f"{d3:,}")
+            for code, cnt, *diffs in by_hosp[:30]:
+                h.add_row(hospital_label(code, names), str(cnt), *(f"{d:,}" for d in diffs))
             out.print(h)
         return 0
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from yibao.money import PPM, from_fen, pct_text
 from yibao.schema.codes import ORDINARY
-from yibao.settle.chain import KINDS
+from yibao.settle.chain import EMPLOYEE_KINDS, KINDS
 from yibao.settle.identity import SOURCE_CLAIM, SOURCE_DEFAULT
 from yibao.settle.params import NO_CAP
 
@@ -56,6 +56,8 @@ def explain_row(row: dict[str, Any], claim: dict[str, Any] | None = None) -> str
         )
     lines.append("  " + identity_line(row, claim))
     kind = KINDS.get(r["kind"], r["kind"])
+    if r["kind"] in EMPLOYEE_KINDS:
+        return "\n".join(lines + _employee_lines(r, kind))
     lines.append(f"1. 基本医保统筹基金({kind}):")
     lines.append(
         f"   (符合政策范围金额 − 起付线 {r['deductible']:,}) × 支付比例 "
@@ -88,3 +90,38 @@ def explain_row(row: dict[str, Any], claim: dict[str, Any] | None = None) -> str
             lines.append("3. 医疗救助:该身份类别或医疗类别不享受救助,0.00")
     lines.append(f"4. 个人负担 = 医疗费总额 − 统筹 − 大病 − 救助 = {r['psn_part_amt']:,}")
     return "\n".join(lines)
+
+
+def _employee_lines(r: dict[str, Any], kind: str) -> list[str]:
+    """职工医保: basic fund, 大额医疗费用补助, no 大病/救助, the account check."""
+    cum, cap, raw = r["basic_cum"], r["basic_cap"], r["basic_raw"]
+    out = [f"1. 职工基本医保统筹基金({kind}):"]
+    if r["kind"] == "EG":
+        out += [
+            f"   F(x) = max(年度累计符合政策范围金额 − 年度起付线 {r['deductible']:,}, 0) × "
+            f"{_pct(r['ratio_ppm'])};round F(累计后) − round F(累计前) = {cum:,} − "
+            f"{cum - raw:,} = {raw:,}",
+            f"   年度限额 {_cap(cap)}:min({cum:,}, 限额) − min({cum - raw:,}, 限额) = "
+            f"{r['hifp_pay']:,}",
+            "2. 大额医疗费用补助:普通门诊不适用,0.00",
+        ]
+    else:
+        out += [
+            f"   (符合政策范围金额 − 起付线 {r['deductible']:,}) × 支付比例 "
+            f"{_pct(r['ratio_ppm'])} = {raw:,}(四舍五入到分)",
+            f"   住院与门诊慢特病年度累计 {cum - raw:,} → {cum:,},年度限额 {_cap(cap)}:"
+            f"min({cum:,}, 限额) − min({cum - raw:,}, 限额) = {r['hifp_pay']:,}",
+        ]
+        ob = r["hifob_cap"]
+        out.append(
+            f"2. 大额医疗费用补助:[min({cum:,}, {ob:,}) − min({cum - raw:,}, {ob:,})] − 统筹 "
+            f"{r['hifp_pay']:,} = {r['hifob_pay']:,}"
+        )
+    out.append("   职工医保不适用大病保险和医疗救助:0.00")
+    out.append(
+        f"3. 个人负担 = 医疗费总额 − 统筹 − 大额补助 = {r['psn_part_amt']:,};"
+        f"其中个人账户支出(记录){r['acct_pay']:,}"
+    )
+    if r["acct_excess"] > 0:
+        out.append(f"   差异:个人账户支出超过个人负担 {r['acct_excess']:,}")
+    return out

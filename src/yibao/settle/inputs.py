@@ -52,7 +52,7 @@ def policy_errors(
     x = t.mutate(_pid=pid)
     x = x.left_join(valid, x._pid == valid.ok_pid)
     retiree = _one_of(x.insutype, spec.retiree_insutypes)
-    basic = _one_of(x.insutype, spec.basic_insutypes)
+    basic = _one_of(x.insutype, spec.basic_insutypes) | _one_of(x.insutype, spec.employee_insutypes)
     known = spec.inpatient_types + spec.chronic_types + spec.general_types
     ruled = retiree | (basic & _one_of(x.med_type, known))
     inpatient = basic & _one_of(x.med_type, spec.inpatient_types)

@@ -58,6 +58,9 @@ class ChainSpec:
     poor_categories: tuple[str, ...]
     maf_categories: tuple[str, ...]
     n_bands: int
+    #: Employee insurance (职工医保, 310) settled by the ``employee.*`` rules; empty when the
+    #: policy has none (then 310 claims have no rule, as before).
+    employee_insutypes: tuple[str, ...] = ()
     #: The critical-illness claims are exactly the basic pool that shares one cap, and the cap
     #: only changes on 1 January: then Σ hifp telescopes and one sort settles everything.
     ci_telescopes: bool = False
@@ -96,7 +99,40 @@ VALUED = {
     "medical_assistance.annual_limit",
     "medical_assistance.ratio",
     "retired_cadre.ratio",
+    *(f"employee.{n}" for n in ("insutypes", "annual_cap", "large_expense_limit")),
+    *(
+        f"employee.inpatient.{n}"
+        for n in (
+            "deductible",
+            "ratio",
+            "retired_ratio_increase",
+            "offsite_deductible",
+            "offsite_ratio_reduction",
+        )
+    ),
+    "employee.chronic_outpatient.deductible",
+    "employee.chronic_outpatient.ratio",
+    *(
+        f"employee.general_outpatient.{n}"
+        for n in ("deductible", "ratio", "retired_ratio", "annual_limit")
+    ),
 }
+#: Employee parameters in fen/ppm, all zero when the policy has no employee rules.
+EMPLOYEE_VALUES = (
+    *(f"e_inp_ded_{lv}" for lv in LEVELS),
+    *(f"e_inp_ratio_{lv}" for lv in LEVELS),
+    "e_ret_inc",
+    "e_off_ded",
+    "e_off_red",
+    "e_chr_ded",
+    "e_chr_ratio",
+    "e_gen_ded",
+    "e_gen_ratio",
+    "e_gen_ret_ratio",
+    "e_gen_limit",
+    "e_cap",
+    "e_ob_limit",
+)
 
 
 def _val(policy: Policy, name: str, on: date, optional: bool = False) -> Any:
@@ -214,7 +250,13 @@ def _period(policy: Policy, on: date) -> tuple[ChainSpec, dict[str, int]]:
     cat = {k: tuple(_val(policy, name, on)) for k, name in CATEGORICAL.items()}
     maf_ratio: dict[str, Decimal] = _val(policy, "medical_assistance.ratio", on)
     scale: Scale = _val(policy, "critical_illness.scale", on)
-    spec = ChainSpec(**cat, maf_categories=tuple(sorted(maf_ratio)), n_bands=len(scale.brackets))
+    emp = tuple(_val(policy, "employee.insutypes", on, optional=True) or ())
+    spec = ChainSpec(
+        **cat,
+        maf_categories=tuple(sorted(maf_ratio)),
+        n_bands=len(scale.brackets),
+        employee_insutypes=emp,
+    )
     ded = _val(policy, "basic.inpatient.deductible", on)
     ratio = _val(policy, "basic.inpatient.ratio", on)
     v: dict[str, int] = {}
@@ -244,7 +286,32 @@ def _period(policy: Policy, on: date) -> tuple[ChainSpec, dict[str, int]]:
         v[f"maf_r{k}"] = ppm(maf_ratio[cat_name])
     v["maf_limit"] = fen(_val(policy, "medical_assistance.annual_limit", on))
     v["ret_ratio"] = ppm(_val(policy, "retired_cadre.ratio", on))
+    v |= _employee(policy, on) if emp else dict.fromkeys(EMPLOYEE_VALUES, 0)
     return spec, v
+
+
+def _employee(policy: Policy, on: date) -> dict[str, int]:
+    """The employee rules of one period (issue 16); every one is required once 310 is ruled."""
+    ded = _val(policy, "employee.inpatient.deductible", on)
+    ratio = _val(policy, "employee.inpatient.ratio", on)
+    v: dict[str, int] = {}
+    for lv in LEVELS:
+        if lv not in ded or lv not in ratio:
+            raise LookupError(f"employee.inpatient.deductible/ratio[{lv}]")
+        v[f"e_inp_ded_{lv}"] = fen(ded[lv])
+        v[f"e_inp_ratio_{lv}"] = ppm(ratio[lv])
+    v["e_ret_inc"] = ppm(_val(policy, "employee.inpatient.retired_ratio_increase", on))
+    v["e_off_ded"] = fen(_val(policy, "employee.inpatient.offsite_deductible", on))
+    v["e_off_red"] = ppm(_val(policy, "employee.inpatient.offsite_ratio_reduction", on))
+    v["e_chr_ded"] = fen(_val(policy, "employee.chronic_outpatient.deductible", on))
+    v["e_chr_ratio"] = ppm(_val(policy, "employee.chronic_outpatient.ratio", on))
+    v["e_gen_ded"] = fen(_val(policy, "employee.general_outpatient.deductible", on))
+    v["e_gen_ratio"] = ppm(_val(policy, "employee.general_outpatient.ratio", on))
+    v["e_gen_ret_ratio"] = ppm(_val(policy, "employee.general_outpatient.retired_ratio", on))
+    v["e_gen_limit"] = fen(_val(policy, "employee.general_outpatient.annual_limit", on))
+    v["e_cap"] = fen(_val(policy, "employee.annual_cap", on))
+    v["e_ob_limit"] = fen(_val(policy, "employee.large_expense_limit", on))
+    return v
 
 
 def chain_periods(periods: pa.Table) -> pa.Table:

@@ -34,8 +34,11 @@ CLAIM_COLUMNS = (
     "setl_time",
     "medfee_sumamt",
     "inscp_scp_amt",
+    "emp_retired",
+    "acct_pay",
 )
-OUTPUT_HEAD = ("setl_id", "hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt")
+#: The first five columns keep their places (a contract since issue 3); hifob_pay follows.
+OUTPUT_HEAD = ("setl_id", "hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt", "hifob_pay")
 
 
 #: Errors brought into Python for display; the count is always exact.
@@ -102,10 +105,13 @@ def settle_file(
 SETTLEMENT_EXTRA = ("policy_name",)
 FUNDS = (
     ("hifp_pay", "基本医保统筹基金"),
+    ("hifob_pay", "职工大额医疗费用补助"),
     ("hifmi_pay", "大病保险"),
     ("maf_pay", "医疗救助"),
     ("psn_part_amt", "个人负担"),
 )
+#: The funds (all but the personal part), compared recorded vs re-settled.
+PAID = FUNDS[:4]
 
 
 def settle_workspace(
@@ -189,10 +195,13 @@ def _store(ws: Workspace, year: int, policy_name: str) -> None:
         f"coalesce(c.{f} - s.{f}, 0)::DECIMAL(18,2) AS diff_{f}"
         for f, _ in FUNDS
     )
-    differs = " OR ".join(f"(c.{f} IS NOT NULL AND c.{f} <> s.{f})" for f, _ in FUNDS[:3])
+    differs = " OR ".join(f"(c.{f} IS NOT NULL AND c.{f} <> s.{f})" for f, _ in PAID)
+    # 个人账户 may pay only the personal part: more is a discrepancy, not a crash (issue 16).
+    excess = "greatest(coalesce(c.acct_pay, 0) - s.psn_part_amt, 0)::DECIMAL(18,2)"
     discrepancies = (
         "SELECT s.setl_id, s.year, c.fixmedins_code, s.psn_no, c.med_type, "
-        f"{diffs} FROM _settled s JOIN claims c USING (setl_id) WHERE {differs}"
+        f"{diffs}, c.acct_pay AS recorded_acct_pay, {excess} AS acct_excess "
+        f"FROM _settled s JOIN claims c USING (setl_id) WHERE {differs} OR {excess} > 0"
     )
     provenance.record("settle_discrepancies", "记录支付与复核结果比较", discrepancies)
     with transaction(con):
@@ -210,7 +219,7 @@ def _store(ws: Workspace, year: int, policy_name: str) -> None:
             f"sum(recorded_{f}) AS recorded, sum(computed_{f}) AS computed, sum(diff_{f}) AS diff "
             f"FROM settle_discrepancies WHERE year = {y} AND diff_{f} <> 0 "
             "GROUP BY year, fixmedins_code"
-            for f, label in FUNDS[:3]
+            for f, label in PAID
         )
         replace_rows(con, DERIVED["settle_discrepancy_summary"], summary, year=y)
 
@@ -234,13 +243,12 @@ def discrepancy_summary(ws: Workspace, year: int) -> tuple[list[tuple], list[tup
     con = ws.con
     by_hosp = con.execute(
         "SELECT fixmedins_code, count(*), "
-        + ", ".join(f"sum(diff_{f})" for f, _ in FUNDS[:3])
+        + ", ".join(f"sum(diff_{f})" for f, _ in PAID)
         + f" FROM settle_discrepancies WHERE year = {int(year)} GROUP BY 1 "
-        "ORDER BY abs(sum(diff_hifp_pay)) + abs(sum(diff_hifmi_pay)) + abs(sum(diff_maf_pay)) "
-        "DESC, 1"
+        "ORDER BY " + " + ".join(f"abs(sum(diff_{f}))" for f, _ in PAID) + " DESC, 1"
     ).fetchall()
     by_fund = []
-    for f, label in FUNDS[:3]:
+    for f, label in PAID:
         n, rec, comp, diff = con.execute(
             f"SELECT count(*) FILTER (WHERE diff_{f} <> 0), coalesce(sum(recorded_{f}), 0), "
             f"coalesce(sum(computed_{f}), 0), coalesce(sum(diff_{f}), 0) "

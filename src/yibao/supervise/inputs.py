@@ -34,6 +34,8 @@ INPUTS = (
     "_sv_institutions",
     "_sv_bad_ids",
     "_sv_discrepancies",
+    "_sv_accounts",
+    "_sv_employers",
 )
 
 
@@ -49,6 +51,8 @@ class Inputs:
     bad_ids: ir.Table  # psn_no, certno, table_name, reason: quarantined or failing the ID check
     discrepancies: ir.Table | None  # settle_discrepancies of the year; None when settle never ran
     hospitals: ir.Table | None = None  # per-hospital stay metrics, cached (three rules use them)
+    accounts: ir.Table | None = None  # personal_accounts of the year (empty before finance)
+    employers: ir.Table | None = None  # finance_employers of the year (empty before finance)
 
 
 def _sql(expr: ir.Expr) -> str:
@@ -56,9 +60,10 @@ def _sql(expr: ir.Expr) -> str:
 
 
 def fund_pay(t: ir.Table) -> ir.DecimalValue:
-    """Σ of the three fund payments (基本医保 + 大病 + 救助), exact DECIMAL(18,2)."""
+    """Σ of the fund payments (基本医保 + 大额补助 + 大病 + 救助), exact DECIMAL(18,2)."""
     zero = ibis.literal(0, "decimal(18,2)")
     total = t.hifp_pay.fill_null(zero) + t.hifmi_pay.fill_null(zero) + t.maf_pay.fill_null(zero)
+    total = total + t.hifob_pay.fill_null(zero)
     return total.cast("decimal(18,2)")
 
 
@@ -164,7 +169,8 @@ def prepare(ws: Workspace, params: SupervisionParams) -> list[str]:
     )
     con.execute(
         "CREATE OR REPLACE TEMP VIEW _sv_enrol AS SELECT e.psn_no, e.year, e.insutype, "
-        "e.region_code, upper(coalesce(e.certno, p.certno)) AS certno, e.enrol_date "
+        "e.region_code, upper(coalesce(e.certno, p.certno)) AS certno, e.enrol_date, "
+        "e.end_date, e.emp_no "
         f"FROM enrolments e LEFT JOIN persons p USING (psn_no) WHERE e.year = {params.year}"
     )
     # Loaded rows failing the same GB 11643 check as ingest (data loaded by other means, or
@@ -197,7 +203,25 @@ def prepare(ws: Workspace, params: SupervisionParams) -> list[str]:
             f"工作区没有 {params.year} 年度的结算复核结果:规则 payment_mismatch(结算金额与复核不符)"
             f"需要先运行 yibao settle WORKSPACE --year {params.year}"
         )
+    _finance_inputs(ws, params.year)
     return warnings
+
+
+def _finance_inputs(ws: Workspace, year: int) -> None:
+    """personal_accounts and finance_employers of the year, empty when finance has not run."""
+    from yibao.schema.derived import DERIVED
+
+    for view, name in (
+        ("_sv_accounts", "personal_accounts"),
+        ("_sv_employers", "finance_employers"),
+    ):
+        t = DERIVED[name]
+        if _has_table(ws, name):
+            sql = f"SELECT * FROM {name} WHERE year = {int(year)}"
+        else:
+            cols = ", ".join(f'NULL::{c.sql_type} AS "{c.name}"' for c in t.columns)
+            sql = f"SELECT {cols} LIMIT 0"
+        ws.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {sql}")
 
 
 def tables(backend: ibis.BaseBackend, with_discrepancies: bool) -> Inputs:
@@ -209,4 +233,6 @@ def tables(backend: ibis.BaseBackend, with_discrepancies: bool) -> Inputs:
         institutions=backend.table("_sv_institutions"),
         bad_ids=backend.table("_sv_bad_ids"),
         discrepancies=backend.table("_sv_discrepancies") if with_discrepancies else None,
+        accounts=backend.table("_sv_accounts"),
+        employers=backend.table("_sv_employers"),
     )

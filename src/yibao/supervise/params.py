@@ -69,6 +69,7 @@ class SupervisionParams:
     outlier_min_readmissions: int = 5  # 人次
     outlier_min_cost_excess: Decimal = Decimal("0.30")  # 次均费用至少高出同级中位数的比例
     offsite_amount_threshold: Decimal = Decimal("30000")  # 元
+    under_declared_share: Decimal = Decimal("0.50")  # 申报基数低于保底基数的人月占比
 
     @property
     def male_only(self) -> tuple[CodeRange, ...]:

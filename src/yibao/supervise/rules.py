@@ -343,8 +343,14 @@ def hospital_metrics(inp: Inputs, p: SupervisionParams) -> ir.Table:
     """Admissions, cost, length of stay and readmissions per local hospital of the year.
 
     Off-site hospitals (结算单异地就医标志 = 1) are left out: they treat referred, costlier cases,
-    are not the bureau's 定点 network, and are checked by the 异地 rule instead."""
-    s = inp.stays.filter(inp.stays.in_year & (inp.stays.offsite_flag.fill_null("0") != "1"))
+    are not the bureau's 定点 network, and are checked by the 异地 rule instead.  Employee (310)
+    stays are left out too: hospitals are compared on one fund's admissions, whose case mix is
+    alike across peers (a few costly employee stays made a small county's peers look alike)."""
+    s = inp.stays.filter(
+        inp.stays.in_year
+        & (inp.stays.offsite_flag.fill_null("0") != "1")
+        & (inp.stays.insutype != EMPLOYEE)
+    )
     readmit = s.gap_days.notnull() & (s.gap_days >= 0) & (s.gap_days <= p.readmission_days)
     h = s.group_by("fixmedins_code").aggregate(
         n=s.count(),
@@ -430,13 +436,75 @@ def payment_mismatch(inp: Inputs, p: SupervisionParams) -> ir.Table:
     d = inp.discrepancies
     assert d is not None
     zero = ibis.literal(0, MONEY)
+    # diff_hifob_pay exists in discrepancies stored since issue 16
+    hifob = d.diff_hifob_pay.fill_null(zero).abs() if "diff_hifob_pay" in d.columns else zero
     amount = (
         d.diff_hifp_pay.fill_null(zero).abs()
+        + hifob
         + d.diff_hifmi_pay.fill_null(zero).abs()
         + d.diff_maf_pay.fill_null(zero).abs()
     ).cast(MONEY)
     d = d.mutate(amount=amount).filter(lambda x: x.amount > 0)
     return d.mutate(key=d.setl_id, score=ibis.literal(1.0))
+
+
+# --- employee insurance (职工医保, issue 16) ----------------------------------------------------
+
+
+def account_after_enrolment_end(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    """个人账户 paid for a person not enrolled in 310 on the settlement date."""
+    c = inp.claims.filter((inp.claims.insutype == EMPLOYEE) & (inp.claims.acct_pay > 0))
+    e = inp.enrolments.filter(inp.enrolments.insutype == EMPLOYEE)
+    e = e.group_by("psn_no").aggregate(
+        enrolled=e.count(), end_date=e.end_date.max(), any_open=e.end_date.isnull().any()
+    )
+    j = c.left_join(e, c.psn_no == e.psn_no).select(
+        setl_id=c.setl_id,
+        psn_no=c.psn_no,
+        certno=c.certno,
+        fixmedins_code=c.fixmedins_code,
+        acct_pay=c.acct_pay,
+        visit_date=c.setl_time.date(),
+        end_date=e.end_date,
+        enrolled=e.enrolled.fill_null(0),
+        any_open=e.any_open.fill_null(False),
+    )
+    after_end = (j.enrolled > 0) & ~j.any_open & (j.visit_date > j.end_date)
+    j = j.filter((j.enrolled == 0) | after_end)
+    reason = ibis.cases(
+        (j.enrolled == 0, "本年度没有职工医保参保登记"), else_="结算日期晚于参保终止日期"
+    )
+    days = ibis.cases((after_end, j.visit_date.delta(j.end_date, unit="day")), else_=0)
+    return j.mutate(
+        key=j.setl_id,
+        amount=j.acct_pay,
+        score=ibis.greatest(days, 1).cast("float64"),
+        reason=reason,
+        end_shown=j.end_date.cast("string").fill_null("—"),
+    )
+
+
+def negative_account(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    """A personal account whose year-end balance is below zero (paid more than it held)."""
+    a = inp.accounts
+    assert a is not None
+    a = a.filter(a.closing < 0)
+    return a.mutate(key=a.psn_no, amount=(-a.closing).cast(MONEY), score=ibis.literal(1.0))
+
+
+def employer_under_declared(inp: Inputs, p: SupervisionParams) -> ir.Table:
+    """An employer declaring most of its person-months below the base floor (少报缴费基数)."""
+    e = inp.employers
+    assert e is not None
+    share = e.below_floor_months.cast("float64") / ibis.greatest(e.person_months, 1)
+    e = e.mutate(share=share).filter(lambda t: t.share >= float(p.under_declared_share))
+    zero = ibis.literal(0, MONEY)
+    return e.mutate(
+        key=e.emp_no,
+        amount=ibis.greatest(-e.gap.fill_null(zero), zero).cast(MONEY),
+        score=(e.share / float(p.under_declared_share)).round(4),
+        share_shown=percent_expr(e.share),
+    )
 
 
 def offsite_check(inp: Inputs, p: SupervisionParams) -> ir.Table:
@@ -721,6 +789,60 @@ CATALOGUE: tuple[Rule, ...] = (
         ),
         "该结算单基金支付合计",
         offsite_check,
+    ),
+    Rule(
+        "account_after_enrolment_end",
+        "参保终止后个人账户仍有支出",
+        f"{REG}第二十条(待核对)",
+        "职工结算单有个人账户支出,但结算日期晚于本人职工医保参保终止日期,或本年度没有职工参保登记",
+        "setl_id",
+        "account_after_enrolment_end",
+        (),
+        (
+            ("reason", "原因"),
+            ("visit_date", "结算日期"),
+            ("end_shown", "参保终止日期"),
+            ("acct_pay", "个人账户支出"),
+        ),
+        "该结算单的个人账户支出",
+        account_after_enrolment_end,
+    ),
+    Rule(
+        "negative_account",
+        "个人账户余额为负",
+        f"{REG}第二十条;个人账户在余额内支付(各地个人账户管理办法,待核对)",
+        "职工医保个人账户年末余额小于 0:支出超过期初余额与本年划入之和(需先运行 yibao finance)",
+        "psn_no",
+        None,
+        (),
+        (
+            ("opening", "期初余额"),
+            ("credits", "本年划入"),
+            ("payments", "本年支出"),
+            ("closing", "期末余额"),
+        ),
+        "透支金额(期末余额的相反数)",
+        negative_account,
+    ),
+    Rule(
+        "employer_under_declared",
+        "单位少报缴费基数",
+        f"{REG}(基金征缴不在其监管范围,参照);《社会保险法》第六十条、第八十六条(待核对)",
+        "单位申报的缴费基数低于保底基数(平均工资 × 下限比例)的人月占比不低于阈值"
+        "(需先运行 yibao finance)",
+        "emp_no",
+        "employer_under_declared",
+        ("under_declared_share",),
+        (
+            ("emp_name", "单位名称"),
+            ("person_months", "缴费人月"),
+            ("below_floor_months", "低于保底基数人月"),
+            ("share_shown", "占比(%)"),
+            ("due", "应缴"),
+            ("collected", "实缴"),
+        ),
+        "少缴金额(应缴 − 实缴,不少于 0)",
+        employer_under_declared,
     ),
 )
 RULES: dict[str, Rule] = {r.code: r for r in CATALOGUE}

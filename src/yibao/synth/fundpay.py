@@ -12,7 +12,13 @@ arrays (no Python loop over claims; millions of claims take seconds):
 - 大病: base = policy-range cost − basic payment over the 大病 claims, cumulated; paid
   G(cum) − G(cum − base), G = min(round(F), cap), F the scale above the deductible (poor
   categories: their deductible, raised rates);
-- 医疗救助: round((cost − basic − 大病)⁺ × the category's ratio), capped per person-year.
+- 医疗救助: round((cost − basic − 大病)⁺ × the category's ratio), capped per person-year;
+- employees (``employee.insutypes``, issue 16), cumulated apart from the person's resident
+  claims: inpatient (level deductible, or the off-site one; level ratio + the retired increase
+  − the off-site reduction) and chronic share the employee cap, and 大额 pays
+  min(cum, cap + limit) − min(cum − raw, cap + limit) − hifp; general outpatient pays
+  min(G(x), limit) − min(G(x − cost), limit), G = round((x − annual deductible)⁺ × ratio) on
+  the cumulative policy-range cost x; no 大病, no 救助.
 
 Money is integer fen, rates parts per million, rounding half-up as (x + 500000) // 10⁶ (x ≥ 0).
 tests/synth/test_fundpay.py compares it with the tests' plain-Python reference.
@@ -62,6 +68,20 @@ PARAMS = (
     "medical_assistance.annual_limit",
     "retired_cadre.insutypes",
     "retired_cadre.ratio",
+    "employee.insutypes",
+    "employee.annual_cap",
+    "employee.large_expense_limit",
+    "employee.inpatient.deductible",
+    "employee.inpatient.ratio",
+    "employee.inpatient.retired_ratio_increase",
+    "employee.inpatient.offsite_deductible",
+    "employee.inpatient.offsite_ratio_reduction",
+    "employee.chronic_outpatient.deductible",
+    "employee.chronic_outpatient.ratio",
+    "employee.general_outpatient.deductible",
+    "employee.general_outpatient.ratio",
+    "employee.general_outpatient.retired_ratio",
+    "employee.general_outpatient.annual_limit",
 )
 UNCAPPED = np.int64(1) << np.int64(60)  # fen; larger than any person-year
 LEVELS = ("1", "2", "3")
@@ -132,6 +152,7 @@ class _Columns:
         self.in_ci, self.poor, self.in_maf = (np.zeros(n, dtype=bool) for _ in range(3))
         self.ci_ded, self.ci_bump, self.ci_cap = z(), z(), z()
         self.maf_rate, self.maf_limit = z(), z()
+        self.ob_cap = z()  # employee pool: cap + 大额 limit
         self.bands: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
 
@@ -140,7 +161,8 @@ def _fill(c: _Columns, claims: pa.Table, rows: np.ndarray, p: Period, n_bands: i
     sub = claims.take(pa.array(rows, pa.int64()))
     med, ins = sub.column("med_type"), sub.column("insutype")
     retiree = _in(ins, p.codes("retired_cadre.insutypes"))
-    basic = _in(ins, p.codes("basic.insutypes")) & ~retiree
+    emp = _in(ins, p.codes("employee.insutypes")) & ~retiree
+    basic = (_in(ins, p.codes("basic.insutypes")) & ~retiree) | emp
     inp = basic & _in(med, p.codes("basic.inpatient.med_types"))
     chron = basic & ~inp & _in(med, p.codes("basic.chronic_outpatient.med_types"))
     gen = basic & ~inp & ~chron & _in(med, p.codes("basic.general_outpatient.med_types"))
@@ -171,6 +193,8 @@ def _fill(c: _Columns, claims: pa.Table, rows: np.ndarray, p: Period, n_bands: i
     cap[inp | chron] = _fen(g("basic.annual_cap"))
     cap[gen] = _fen(g("basic.general_outpatient.annual_limit"))
     c.kind[rows] = np.select([retiree, inp, chron], ["R", "I", "C"], "G")
+    if emp.any():
+        _fill_employee(c, sub, rows, p, emp & (inp | chron), emp & gen, ded, ratio, cap)
     c.ded[rows], c.ratio[rows], c.cap[rows] = ded, ratio, cap
 
     idet = pc.fill_null(sub.column("psn_idet_type"), "普通人员")
@@ -194,9 +218,59 @@ def _fill(c: _Columns, claims: pa.Table, rows: np.ndarray, p: Period, n_bands: i
     rate = np.zeros(len(rows), dtype=np.int64)
     for cat, r in (g("medical_assistance.ratio") or {}).items():
         rate[_in(idet, [cat])] = _ppm(r)
-    maf_ok = ~retiree & _in(med, p.codes("medical_assistance.med_types"))
+    c.in_ci[rows] &= ~emp
+    maf_ok = ~retiree & ~emp & _in(med, p.codes("medical_assistance.med_types"))
     c.maf_rate[rows] = np.where(maf_ok, rate, 0)
     c.maf_limit[rows] = _fen(g("medical_assistance.annual_limit"))
+
+
+def _fill_employee(
+    c: _Columns,
+    sub: pa.Table,
+    rows: np.ndarray,
+    p: Period,
+    pooled: np.ndarray,
+    gen: np.ndarray,
+    ded: np.ndarray,
+    ratio: np.ndarray,
+    cap: np.ndarray,
+) -> None:
+    """Overwrite the employee claims' kind (E pooled, H general), deductible, ratio, caps."""
+    g = p.get
+    e = "employee."
+    retired = (
+        _in(sub.column("emp_retired"), ["1"])
+        if "emp_retired" in sub.column_names
+        else np.zeros(len(rows), dtype=bool)
+    )
+    inp = pooled & _in(sub.column("med_type"), p.codes("basic.inpatient.med_types"))
+    chron = pooled & ~inp
+    lv = sub.column("hi_setl_lv")
+    for level in LEVELS:
+        at = inp & _in(lv, [level])
+        ded[at] = _fen(g(e + "inpatient.deductible")[level])
+        ratio[at] = _ppm(g(e + "inpatient.ratio")[level])
+    ratio[inp & retired] += _ppm(g(e + "inpatient.retired_ratio_increase"))
+    off = inp & _in(sub.column("offsite_flag"), ["1"])
+    ded[off] = _fen(g(e + "inpatient.offsite_deductible"))
+    ratio[off] -= _ppm(g(e + "inpatient.offsite_ratio_reduction"))
+    ratio[inp] = np.clip(ratio[inp], 0, None)
+    ded[chron] = _fen(g(e + "chronic_outpatient.deductible"))
+    ratio[chron] = _ppm(g(e + "chronic_outpatient.ratio"))
+    ded[gen] = _fen(g(e + "general_outpatient.deductible"))
+    ratio[gen] = np.where(
+        retired[gen],
+        _ppm(g(e + "general_outpatient.retired_ratio")),
+        _ppm(g(e + "general_outpatient.ratio")),
+    )
+    cap[pooled] = _fen(g(e + "annual_cap"))
+    cap[gen] = _fen(g(e + "general_outpatient.annual_limit"))
+    kind = c.kind[rows]
+    kind[pooled], kind[gen] = "E", "H"
+    c.kind[rows] = kind
+    c.ob_cap[rows] = np.where(
+        pooled, _fen(g(e + "annual_cap")) + _fen(g(e + "large_expense_limit")), 0
+    )
 
 
 def _ci_f(cum: np.ndarray, c: _Columns) -> np.ndarray:
@@ -210,17 +284,25 @@ def _ci_f(cum: np.ndarray, c: _Columns) -> np.ndarray:
 
 
 def pay_fen(claims: pa.Table, policy: Policy) -> tuple[np.ndarray, ...]:
-    """(hifp, hifmi, maf, psn_part) in fen, in the row order of ``claims``."""
+    """(hifp, hifmi, maf, psn_part, hifob) in fen, in the row order of ``claims``."""
     n = claims.num_rows
     if n == 0:
-        return tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(5))
     when = claims.column("setl_time").cast(pa.timestamp("s"))
     year = pc.year(when)
+    emp_codes = sorted({c for p in periods(policy) for c in p.codes("employee.insutypes")})
+    scheme = pc.is_in(claims.column("insutype"), value_set=pa.array(emp_codes, pa.string()))
     order = pc.sort_indices(
         pa.table(
-            {"p": claims.column("psn_no"), "y": year, "t": when, "s": claims.column("setl_id")}
+            {
+                "p": claims.column("psn_no"),
+                "y": year,
+                "e": scheme,
+                "t": when,
+                "s": claims.column("setl_id"),
+            }
         ),
-        sort_keys=[("p", "ascending"), ("y", "ascending"), ("t", "ascending"), ("s", "ascending")],
+        sort_keys=[(k, "ascending") for k in ("p", "y", "e", "t", "s")],
     ).to_numpy()
     t = claims.take(pa.array(order, pa.int64()))
     day = np.asarray(t.column("setl_time").cast(pa.timestamp("s")).cast(pa.date32()).to_numpy())
@@ -247,6 +329,8 @@ def pay_fen(claims: pa.Table, policy: Policy) -> tuple[np.ndarray, ...]:
     if n > 1:
         prev_psn = pc.equal(psn.slice(1), psn.slice(0, n - 1))
         same[1:] = np.asarray(prev_psn.to_numpy(zero_copy_only=False)) & (yr[1:] == yr[:-1])
+        is_emp = (c.kind == "E") | (c.kind == "H")
+        same[1:] &= is_emp[1:] == is_emp[:-1]  # an employee's claims cumulate apart
     first = ~same
     inscp = fen_of(t.column("inscp_scp_amt"))
     medfee = fen_of(t.column("medfee_sumamt"))
@@ -259,6 +343,7 @@ def pay_fen(claims: pa.Table, policy: Policy) -> tuple[np.ndarray, ...]:
     hifp = np.where(
         pool_b, _capped(cum_b, raw, c.cap), np.where(pool_g, _capped(cum_g, raw, c.cap), raw)
     )
+    hifp, hifob = _employee_pay(c, raw, inscp, first, hifp)
     base = np.where(c.in_ci, inscp - hifp, 0)
     ci_cum = _segment_cumsum(base, first)
     hifmi = np.minimum(_ci_f(ci_cum, c), c.ci_cap) - np.minimum(_ci_f(ci_cum - base, c), c.ci_cap)
@@ -266,16 +351,35 @@ def pay_fen(claims: pa.Table, policy: Policy) -> tuple[np.ndarray, ...]:
     maf_raw = _round(maf_base * c.maf_rate)
     maf_cum = _segment_cumsum(maf_raw, first)
     maf = _capped(maf_cum, maf_raw, c.maf_limit)
-    psn_part = medfee - hifp - hifmi - maf
+    psn_part = medfee - hifp - hifob - hifmi - maf
 
     back = np.empty(n, dtype=np.int64)
     back[order] = np.arange(n)
-    return tuple(a[back] for a in (hifp, hifmi, maf, psn_part))
+    return tuple(a[back] for a in (hifp, hifmi, maf, psn_part, hifob))
+
+
+def _employee_pay(
+    c: _Columns, raw: np.ndarray, inscp: np.ndarray, first: np.ndarray, hifp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """hifp of the employee pools (E capped + 大额, H telescoping) and hifob."""
+    pool_e, pool_h = c.kind == "E", c.kind == "H"
+    hifob = np.zeros(len(raw), dtype=np.int64)
+    if not (pool_e.any() or pool_h.any()):
+        return hifp, hifob
+    cum_e = _segment_cumsum(np.where(pool_e, raw, 0), first)
+    e_pay = _capped(cum_e, raw, c.cap)
+    hifob = np.where(pool_e, _capped(cum_e, raw, c.ob_cap) - e_pay, 0)
+    x = _segment_cumsum(np.where(pool_h, inscp, 0), first)
+    g_after = _round(np.clip(x - c.ded, 0, None) * c.ratio)
+    g_before = _round(np.clip(x - inscp - c.ded, 0, None) * c.ratio)
+    h_pay = np.minimum(g_after, c.cap) - np.minimum(g_before, c.cap)
+    return np.where(pool_e, e_pay, np.where(pool_h, h_pay, hifp)), hifob
 
 
 def with_payments(claims: pa.Table, policy: Policy) -> pa.Table:
-    """``claims`` with hifp_pay, hifmi_pay, maf_pay and psn_part_amt appended (DECIMAL(18,2))."""
-    names = ("hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt")
+    """``claims`` with hifp_pay, hifmi_pay, maf_pay, psn_part_amt and hifob_pay appended
+    (DECIMAL(18,2))."""
+    names = ("hifp_pay", "hifmi_pay", "maf_pay", "psn_part_amt", "hifob_pay")
     for name, fen in zip(names, pay_fen(claims, policy), strict=True):
         claims = claims.append_column(name, money(fen))
     return claims

@@ -32,7 +32,13 @@ _Dumper.add_representer(
 
 
 #: Amount/rate parameters the generator or finance needs even when they start after the year.
-SCALAR_CARRIED = ("critical_illness.premium_per_person", "critical_illness.insurer_profit_cap")
+SCALAR_CARRIED = (
+    "critical_illness.premium_per_person",
+    "critical_illness.insurer_profit_cap",
+    # a seed year before the national series starts (suining-2013) still needs standards
+    "financing.resident.individual_contribution",
+    "financing.resident.subsidy_per_person",
+)
 
 
 def _leaves(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:

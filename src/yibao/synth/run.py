@@ -38,8 +38,17 @@ from .care import (
     draw_usage,
     make_hospitals,
 )
+from .employees import (
+    RETIREMENT_AGE,
+    employee_tables,
+    end_enrolment,
+    plant_account_after_end,
+    with_account_payments,
+    with_emp_retired,
+    with_employee_columns,
+)
 from .payments import Payer, plant_mismatches
-from .people import RESIDENT, Twin, make_county
+from .people import EMPLOYEE, RESIDENT, Twin, make_county
 from .policyfile import policy_yaml
 from .preset import ANOMALY_KINDS, SynthPreset, load_preset, with_anomaly_rates
 from .vec import fen_of, yuan_str
@@ -168,6 +177,7 @@ def synthesize(
             "fund_ledger",
             "budgets",
             "survey_responses",
+            "contributions",
         )
     }
     truth: list[dict] = []
@@ -198,10 +208,19 @@ def synthesize(
             )
             truth += county.truth
             quarantine += county.quarantine
-            for name in ("persons", "enrolments"):
-                writers[name].write(county.persons if name == "persons" else county.enrolments)
-                if twins:
-                    writers[name].write(twins[name])
+            employee = county.insutype == EMPLOYEE
+            retired = employee & (county.age >= RETIREMENT_AGE)
+            contrib = None
+            if employee.any():
+                cols, contrib, emp_truth = employee_tables(
+                    rng_p, code, county.psn_no, county.age, employee, policy, year
+                )
+                county.enrolments = with_employee_columns(county.enrolments, employee, cols)
+                truth += emp_truth
+            acct_claims: list[pa.Table] = []
+            writers["persons"].write(county.persons)
+            if twins:
+                writers["persons"].write(twins["persons"])
             for t in (county.enrolments, twins.get("enrolments")):
                 if t is not None:
                     _add_enrolment_totals(t, totals)
@@ -243,9 +262,14 @@ def synthesize(
                 )
                 claim_serial += tbl.num_rows
                 say(f"{county.name}: 结算 {tbl.num_rows:,} 条就诊记录(第 {k + 1} 批)")
-                tbl = payer.pay(tbl)
+                tbl = payer.pay(with_emp_retired(tbl, county.psn_no, retired))
                 tbl, mism = plant_mismatches(
                     rng_c, tbl, preset.anomalies["payment_mismatch"], at_least_one=(k == 0)
+                )
+                tbl = with_account_payments(tbl)
+                paid = pc.greater(pc.fill_null(tbl.column("acct_pay"), 0), 0)
+                acct_claims.append(
+                    tbl.filter(paid).select(["setl_id", "psn_no", "setl_time", "acct_pay"])
                 )
                 truth += mism
                 truth += _claim_truth(tbl)
@@ -268,8 +292,62 @@ def synthesize(
                         hospitals,
                     )
                     prior_serial[y] += tbl_y.num_rows
-                    tbl_y = shift_years(payer.pay(tbl_y), year - y)
+                    tbl_y = with_emp_retired(tbl_y, county.psn_no, retired)
+                    tbl_y = shift_years(with_account_payments(payer.pay(tbl_y)), year - y)
                     prior[y].write(tbl_y.drop_columns(["_plant"]))
+            # Employees' claims come from their own random stream, after the residents': the
+            # resident data stay what they were before employees claimed (issue 16).  No
+            # planted claim anomalies and no earlier years for employees.
+            if employee.any():
+                rng_e = np.random.default_rng(np.random.SeedSequence([seed, 16, ci]))
+                usage_e = draw_usage(
+                    rng_e, preset, county.age, employee, np.zeros(n, dtype=bool), counts[code]
+                )
+                block = chunk_claims(
+                    rng_e,
+                    preset,
+                    hospitals,
+                    picker,
+                    usage_e,
+                    np.flatnonzero(employee),
+                    county.sex_male,
+                    county.age,
+                )
+                tbl = claims_table(
+                    block,
+                    code,
+                    year,
+                    claim_serial + 1,
+                    county.psn_no,
+                    county.certno,
+                    county.insutype,
+                    county.idet,
+                    hospitals,
+                )
+                claim_serial += tbl.num_rows
+                say(f"{county.name}: 职工结算 {tbl.num_rows:,} 条就诊记录")
+                tbl = with_account_payments(
+                    payer.pay(with_emp_retired(tbl, county.psn_no, retired))
+                )
+                paid = pc.greater(pc.fill_null(tbl.column("acct_pay"), 0), 0)
+                acct_claims.append(
+                    tbl.filter(paid).select(["setl_id", "psn_no", "setl_time", "acct_pay"])
+                )
+                _account(tbl, totals[code], real)
+                writers["claims"].write(tbl.drop_columns(["_plant"]))
+            # Enrolments and contributions are written once the claims are known: one worker's
+            # enrolment ends before his account payments (planted).
+            workers = county.psn_no.filter(pa.array(employee & ~retired))
+            planted = plant_account_after_end(rng_p, acct_claims, workers)
+            if planted is not None and contrib is not None:
+                who, end, acct_truth = planted
+                county.enrolments, contrib = end_enrolment(county.enrolments, contrib, who, end)
+                truth += acct_truth
+            writers["enrolments"].write(county.enrolments)
+            if twins:
+                writers["enrolments"].write(twins["enrolments"])
+            if contrib is not None:
+                writers["contributions"].write(contrib)
         rng_a = np.random.default_rng(streams[1])
         say("财政补助、基金明细账、预算、满意度调查")
         gen_counts = {c: totals[c].residents for c in codes}

@@ -57,6 +57,11 @@ class TableWriter:
         self.path.unlink(missing_ok=True)
 
     def write(self, t: pa.Table) -> None:
+        # Columns a later schema added that this table's generator does not fill (e.g. the
+        # employee fields of a resident claim) are written empty.
+        for f in self.schema:
+            if f.name not in t.column_names:
+                t = t.append_column(f.name, pa.nulls(t.num_rows, f.type))
         t = t.select(self.schema.names).cast(self.schema)
         if self.table == "persons" and self.table not in FIELD_CODE_TABLES:
             t = t.set_column(
