@@ -306,6 +306,7 @@ CLAIMS = Table(
             "主诊断编码",
             aliases=("dscg_maindiag_code", "诊断编码", "主要诊断编码"),
             personal=True,
+            check="diagnosis",
         ),
         Column(
             "oprn_oprt_code",
