@@ -13,6 +13,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from report.glyphs import face_forms
 from yibao.report.checker import check_report
 from yibao.report.fonts import FALLBACK, font_file
 from yibao.synth.run import synthesize
@@ -98,6 +99,20 @@ def test_docx_page_margins_fonts_and_page_numbers(made: Path):
     assert doc.tables, "the report has tables"
 
 
+def test_every_run_is_tagged_simplified_chinese(made: Path):
+    doc = Document(str(_one(made, ".docx")))
+    runs = [r for p in doc.paragraphs for r in p.runs]
+    runs += [r for t in doc.tables for c in t._cells for p in c.paragraphs for r in p.runs]
+    runs = [r for r in runs if r.text.strip()]  # a picture's run has no text to tag
+    assert len(runs) > 50
+    for r in runs:
+        lang = r._element.rPr.find(qn("w:lang"))
+        assert lang is not None and lang.get(qn("w:eastAsia")) == "zh-CN", r.text
+        assert lang.get(qn("w:val")) == "zh-CN"
+    default = doc.styles.element.find(qn("w:docDefaults")).find(f".//{qn('w:lang')}")
+    assert default.get(qn("w:eastAsia")) == "zh-CN"
+
+
 def test_every_figure_is_traced(made: Path):
     html = _one(made, ".html").read_text(encoding="utf-8")
     links = set(re.findall(r'href="#src-(\d+)"', html))
@@ -121,6 +136,13 @@ def test_pdf_fonts_are_embedded_and_cover_every_character(made: Path):
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
     rows = fonts.stdout.splitlines()[2:]
     assert rows and all(r.split()[-5] == "yes" for r in rows), fonts.stdout  # emb column
+    # Noto CJK is one collection of JP/KR/SC/TC faces sharing a CFF named "…CJKjp…", so pdffonts
+    # cannot tell them apart; the glyph forms can (tests/report/glyphs.py): the body text has
+    # the Simplified Chinese forms of characters such as 与 and 医, never the Japanese ones.
+    forms = face_forms(pdf, subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout)  # fmt: skip
+    assert forms["differ"] > 50 and forms["SC"] > 50 and forms["JP"] == 0, forms
     text = subprocess.run(
         ["pdftotext", "-l", "4", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
