@@ -113,6 +113,44 @@ def test_every_run_is_tagged_simplified_chinese(made: Path):
     assert default.get(qn("w:eastAsia")) == "zh-CN"
 
 
+def test_self_table_funding_block_from_the_finance_tables(ws: Path, made: Path):
+    """self-2020 scores budget execution: the 自评表 has its funding block (财预〔2020〕10号)."""
+    from yibao.engine import Workspace
+    from yibao.money import percent, wan
+
+    doc = Document(str(_one(made, ".docx")))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "项目资金(万元)")
+    header = [c.text for c in table.rows[0].cells]
+    assert header[1:] == ["年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"]
+    total = [c.text for c in table.rows[1].cells]
+    with Workspace.open(ws, read_only=True) as w:
+        budget, carry, avail, actual = w.con.execute(
+            "SELECT sum(budget), sum(coalesce(carry_over, 0)), sum(budget_total), sum(actual) "
+            "FROM finance_budget WHERE year = ?",
+            [YEAR],
+        ).fetchone()
+        weight, score, shown = w.con.execute(
+            "SELECT weight, score, actual FROM evaluate_lines WHERE year = ? AND framework = "
+            "'self-2020' AND code = 'budget_execution_rate'",
+            [YEAR],
+        ).fetchone()
+    assert carry > 0 and actual < avail  # the generated county carries a project over
+    w2 = [f"{wan(x):,.2f}" for x in (budget, avail, actual)]
+    assert total == [
+        "年度资金总额",
+        *w2,
+        f"{weight}",
+        f"{percent(actual / avail):.2f}%",
+        f"{score}",
+    ]
+    assert total[5] == shown  # the block's rate is the scored line's actual value
+    assert [c.text for c in table.rows[3].cells][:3] == ["上年结转资金", "—", f"{wan(carry):,.2f}"]
+    # the indicator table follows the funding block, as in the official form
+    captions = [p.text for p in doc.paragraphs if p.text.startswith("表 ")]
+    i = captions.index(f"表 {YEAR}年度项目支出绩效自评表:项目资金")
+    assert captions[i + 1] == f"表 {YEAR}年度项目支出绩效自评表"
+
+
 def test_every_figure_is_traced(made: Path):
     html = _one(made, ".html").read_text(encoding="utf-8")
     links = set(re.findall(r'href="#src-(\d+)"', html))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from yibao.engine.workspace import Workspace
 from yibao.report.data import Data, ReportDataMissing
+from yibao.report.funding import funding_block
 from yibao.report.model import Fig, Para, Section, TableBlock
 
 ADJUSTMENT = "manual_adjustment"  # an explicit ± line of a framework (seed 002's unexplained −2)
@@ -124,6 +125,8 @@ def evaluation_section(d: Data, framework: str) -> Section:
             "",
         ]
     )
+    if (funding := funding_block(d, framework, lines)) is not None:
+        detail.blocks.append(funding)
     detail.blocks.append(
         TableBlock(
             f"表 {d.year}年度项目支出绩效自评表",
