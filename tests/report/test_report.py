@@ -96,6 +96,7 @@ def test_docx_page_margins_fonts_and_page_numbers(made: Path):
                       "得分", "偏差原因分析及改进措施"]  # fmt: skip
     assert table.rows[-1].cells[0].text == "合计" and table.rows[-1].cells[5].text == "100.00"
     assert (made / f"附件_{YEAR}年度项目支出绩效自评表.xlsx").is_file()
+    assert not any("按病种分值付费" in p.text for p in doc.paragraphs)  # no yibao payment run
     assert doc.tables, "the report has tables"
 
 

@@ -433,9 +433,15 @@ def run_dip(ws: Workspace, year: int, p: DipParams, *, engine: str = "duckdb") -
     provenance.record(["payment_dip_cases"], "DIP 入组与偏差校正", stored)
     case_rows = b.to_pyarrow(stored)
     months_expr = hospital_months(x)
-    provenance.record(["payment_dip_hospitals"], "DIP 医院月度分值", months_expr)
+    provenance.record(
+        ["payment_dip_hospitals", "payment_dip_months", "payment_dip_summary"],
+        "DIP 医院月度分值",
+        months_expr,
+    )
     months = b.to_pyarrow(months_expr).to_pylist()
-    totals = b.to_pyarrow(inpatient_totals(b, year)).to_pylist()[0]
+    totals_expr = inpatient_totals(b, year)
+    provenance.record(["payment_dip_summary"], "住院病例数与统筹基金合计", totals_expr)
+    totals = b.to_pyarrow(totals_expr).to_pylist()[0]
     history: dict[int, tuple[int, int]] = {}
     if hist_years:
         for r in b.to_pyarrow(history_points(b, hist_years, p)).to_pylist():
