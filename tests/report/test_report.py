@@ -146,6 +146,11 @@ def test_self_table_funding_block_from_the_finance_tables(ws: Path, made: Path):
     ]
     assert total[5] == shown  # the block's rate is the scored line's actual value
     assert [c.text for c in table.rows[3].cells][:3] == ["上年结转资金", "—", f"{wan(carry):,.2f}"]
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(made / f"附件_{YEAR}年度项目支出绩效自评表.xlsx")["项目资金"]
+    row = [c.value for c in sheet[2]]
+    assert row[:4] == ["年度资金总额", float(wan(budget)), float(wan(avail)), float(wan(actual))]
     # the indicator table follows the funding block, as in the official form
     captions = [p.text for p in doc.paragraphs if p.text.startswith("表 ")]
     i = captions.index(f"表 {YEAR}年度项目支出绩效自评表:项目资金")

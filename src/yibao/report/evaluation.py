@@ -13,7 +13,7 @@ from pathlib import Path
 
 from yibao.engine.workspace import Workspace
 from yibao.report.data import Data, ReportDataMissing
-from yibao.report.funding import funding_block
+from yibao.report.funding import funding_block, funding_sheet
 from yibao.report.model import Fig, Para, Section, TableBlock
 
 ADJUSTMENT = "manual_adjustment"  # an explicit ± line of a framework (seed 002's unexplained −2)
@@ -215,6 +215,7 @@ def write_self_table(d: Data, framework: str, path: Path) -> Path | None:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True)
     ws.freeze_panes = "A3"
+    funding_sheet(wb, d, lines)
     wb.save(path)
     return path
 

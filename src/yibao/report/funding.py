@@ -82,3 +82,30 @@ def funding_block(d: Data, framework: str, lines: list[dict]) -> TableBlock | No
         notes=["执行数不按资金来源拆分;全年预算数 = 年初预算数 + 上年结转资金。"],
         widths=[30, 22, 22, 22, 14, 18, 14],
     )
+
+
+def funding_sheet(wb, d: Data, lines: list[dict]) -> None:  # noqa: ANN001
+    """The same block as a sheet of the 自评表 annex (amounts in 万元 as numbers)."""
+    from yibao.money import wan
+
+    line = next((x for x in lines if x["code"] == BUDGET_LINE), None)
+    t = budget_totals(d) if line is not None else None
+    if line is None or t is None:
+        return
+    ws = wb.create_sheet("项目资金")
+    rate = percent(t["actual"] / t["total"]) if t["total"] else None
+    ws.append(HEADER)
+    ws.append(
+        [
+            "年度资金总额",
+            wan(t["budget"]),
+            wan(t["total"]),
+            wan(t["actual"]),
+            line["weight"],
+            rate,
+            line["score"],
+        ]
+    )
+    ws.append(["其中:当年预算", wan(t["budget"]), wan(t["budget"]), None, None, None, None])
+    ws.append(["上年结转资金", None, wan(t["carry"]), None, None, None, None])
+    ws.append(["执行率为百分数;执行数不按资金来源拆分。"])
