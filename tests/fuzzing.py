@@ -30,11 +30,12 @@ TODAY = date(2026, 11, 23)
 HEADER = [
     "结算ID", "人员编号", "险种类型", "医疗类别", "定点医药机构编号", "医保结算等级",
     "异地就医标志", "结算时间", "主诊断编码", "医疗费总额", "符合政策范围金额",
-    "基本医疗保险统筹基金支出",
+    "基本医疗保险统筹基金支出", "科室编码",
 ]  # fmt: skip
 COLUMNS = [
     "setl_id", "psn_no", "insutype", "med_type", "fixmedins_code", "hi_setl_lv",
     "offsite_flag", "setl_time", "dise_codg", "medfee_sumamt", "inscp_scp_amt", "hifp_pay",
+    "dept_codg",
 ]  # fmt: skip
 BAD = object()  # a cell that must make its row quarantined
 MISSING = None
@@ -141,6 +142,17 @@ def _text(rng: random.Random) -> tuple[str, object]:
     return s, (stored if stored not in ("", "NULL", "null") else MISSING)
 
 
+def _diagnosis(rng: random.Random) -> tuple[str, object]:
+    """A main diagnosis: real ICD-10 医保版 codes (sometimes padded), empty, or not in the list."""
+    r = rng.random()
+    if r < 0.04:
+        return rng.choice(["J18.999x999", "肺炎", "=J18", "j18.900"]), BAD
+    if r < 0.1:
+        return rng.choice(["", " ", "NULL"]), MISSING
+    code = rng.choice(["J18.900", "K80.100", "I10.x00", "O80.000"])
+    return (f" {code}\t" if rng.random() < 0.1 else code), code
+
+
 def make_rows(rng: random.Random, n: int) -> list[Row]:
     """``n`` claims; about one in four has something wrong with it."""
     rows: list[Row] = []
@@ -166,7 +178,8 @@ def make_rows(rng: random.Random, n: int) -> list[Row]:
             "hi_setl_lv": _code(rng, ["1", "2", "3", "9"], {"一级": "1", "三级": "3"}, False),
             "offsite_flag": _code(rng, ["0", "1"], {"否": "0", "是": "1", "Y": "1"}, False),
             "setl_time": _timestamp(rng),
-            "dise_codg": _text(rng),
+            "dise_codg": _diagnosis(rng),
+            "dept_codg": _text(rng),  # free text: quotes, commas, line breaks, formulas, markup
             "medfee_sumamt": (medfee_t, medfee),
             "inscp_scp_amt": (inscp_t, inscp),
             "hifp_pay": (hifp_t, hifp),

@@ -14,7 +14,7 @@ from yibao.engine.backend import connect_engine
 from yibao.ingest.headers import map_headers
 from yibao.ingest.validate import Refs, validate
 from yibao.money import round_fen, round_fen_expr
-from yibao.refdata import area_history
+from yibao.refdata import area_history, icd10_diagnoses
 from yibao.schema import get_table
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
@@ -66,7 +66,12 @@ def _staged() -> pa.Table:
         ),
         claim_row(915, 医保结算等级="四级甲等"),
     ]
-    hm = map_headers(get_table("claims"), CLAIM_HEADER_CN)
+    # Issue 15: the main diagnosis against ICD-10 医保版 (a real code, an empty one, a bad one).
+    dx = ["J18.900" if i % 3 else "" for i in range(len(rows))]
+    rows = [[*r, d] for r, d in zip(rows, dx, strict=True)]
+    rows.append([*claim_row(916), "J18.999x999"])
+    header = [*CLAIM_HEADER_CN, "主诊断编码"]
+    hm = map_headers(get_table("claims"), header)
     cols = {c: pa.array([str(r[i]) for r in rows], pa.string()) for c, i in hm.columns.items()}
     cols["_row"] = pa.array(range(2, len(rows) + 2), pa.int64())
     return pa.table(cols)
@@ -80,7 +85,13 @@ def _run(engine: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
         pa.table({"code": pa.array(sorted(area_history()), pa.string())}),
         overwrite=True,
     )
-    v = validate(staged, get_table("claims"), Refs(area_codes=areas), today=TODAY)
+    diagnoses = con.create_table(
+        f"diagnoses_{engine}",
+        pa.table({"code": pa.array(sorted(icd10_diagnoses()), pa.string())}),
+        overwrite=True,
+    )
+    refs = Refs(area_codes=areas, diagnosis_codes=diagnoses)
+    v = validate(staged, get_table("claims"), refs, today=TODAY)
     typed = con.to_pyarrow(v.typed).to_pylist()
     errors = con.to_pyarrow(v.errors).to_pylist()
     amounts = ibis.memtable(
@@ -101,6 +112,8 @@ def test_validation_and_rounding_agree_on_duckdb_and_pyspark():
     spark = _run("pyspark")
     assert duck[0] == spark[0] and len(duck[0]) == 199 + 3 + 3
     assert duck[1] == spark[1] and len({e[0][1] for e in duck[1]}) == 11
+    bad_dx = [dict(e) for e in duck[1] if dict(e)["column_name"] == "dise_codg"]
+    assert [(e["_row"], e["value"]) for e in bad_dx] == [(len(_staged()) + 1, "J18.999x999")]
     typed = {dict(r)["setl_id"]: dict(r) for r in duck[0]}
     assert typed["S000906"]["medfee_sumamt"] == "6441.00"
     assert typed["S000908"]["setl_time"] == "2021-03-04 08:00:00"

@@ -144,3 +144,18 @@ def test_check_passes_on_the_evaluate_tables(gen_ws: Path):
 def test_docs_indicators_md_is_generated_from_the_registry():
     on_disk = (ROOT / "docs" / "indicators.md").read_text(encoding="utf-8")
     assert on_disk == render_indicators_md(), "docs/indicators.md drifted: run `make schema-docs`"
+
+
+def test_unscored_indicators_that_cannot_run_are_not_warnings(gen_ws: Path):
+    """self-2020 does not score DIP: a workspace without `yibao payment` gets no warning for it
+    (the note is kept as info), while a framework that scores it is told what to run."""
+    from yibao.evaluate.frameworks import load_framework
+    from yibao.evaluate.run import evaluate
+
+    with Workspace.open(gen_ws, read_only=True) as ws:
+        ev = evaluate(load_framework("self-2020"), YEAR, ws=ws)
+        dip = [n for n in ev.notes if n.scope_key == "dip_case_coverage"]
+        assert dip and all(n.severity == "info" for n in dip)
+        ev = evaluate(load_framework("haikou-2023"), YEAR, ws=ws)
+        dip = [n for n in ev.notes if n.scope_key == "dip_case_coverage"]
+        assert dip and dip[0].severity == "warning" and "yibao payment" in dip[0].text

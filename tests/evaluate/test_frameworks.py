@@ -74,11 +74,6 @@ HEAD = "framework: bad\nlabel: 测试\nreference: 某文件\nvalid_from: 2021-01
     ("tree", "key", "problem"),
     [
         ("tree:\n  - {code: no_such, weight: 100, target: '≥ 1'}\n", "tree[0].code", "未知指标"),
-        (
-            "tree:\n  - {code: dip_case_coverage, weight: 100, target: '≥ 1'}\n",
-            "tree[0].code",
-            "payment",
-        ),
         ("tree:\n  - {code: insured_count, weight: 90, target: '≥ 1'}\n", "tree", "合计 90"),
         (
             "tree:\n  - {code: insured_count, weight: 100, target: '约 1'}\n",
@@ -103,6 +98,25 @@ def test_framework_errors_name_file_key_problem(tmp_path: Path, tree: str, key: 
         load_framework(_framework(tmp_path, HEAD + tree))
     assert exc.value.key == key and problem in exc.value.problem
     assert str(tmp_path / "bad.yaml") in str(exc.value)
+
+
+def test_a_pending_code_says_what_it_waits_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from yibao.indicators import registry
+
+    monkeypatch.setitem(registry.PENDING, "drg_case_coverage", "DRG 入组率:随 DRG 付费功能登记")
+    tree = "tree:\n  - {code: drg_case_coverage, weight: 100, target: '≥ 1'}\n"
+    with pytest.raises(PolicyError) as exc:
+        load_framework(_framework(tmp_path, HEAD + tree))
+    assert exc.value.key == "tree[0].code" and "DRG 付费功能" in exc.value.problem
+
+
+def test_payment_indicators_are_registered_not_pending():
+    from yibao.indicators.registry import PENDING, get_indicator
+
+    for code in ("dip_case_coverage", "dip_fund_share", "budget_use_progress"):
+        assert get_indicator(code).data_backed and code not in PENDING
+    assert "dip_case_coverage" in {ln.code for ln in load_framework("haikou-2023").lines}
+    assert "budget_use_progress" in {ln.code for ln in load_framework("suining-2013").lines}
 
 
 def test_framework_needs_a_date_and_reference(tmp_path: Path):

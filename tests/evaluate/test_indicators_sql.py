@@ -269,6 +269,9 @@ def test_every_data_backed_indicator_has_an_independent_check():
     # tests/finance/test_employee_finance.py (issue 16).
     hand_checked = {"employee_collection", "employee_collection_task_rate"}
     checked = set(SQL) | {"ci_policy_ratio", "retiree_pooling_standard"} | hand_checked
+    # the payment indicators need `yibao payment` on a three-year region: their plain-SQL
+    # check is tests/payment/test_region.py::test_indicators_equal_plain_sql
+    checked |= {"dip_case_coverage", "dip_fund_share", "budget_use_progress"}
     assert set(data_codes()) == checked
 
 
@@ -300,7 +303,10 @@ def test_the_generated_county_feeds_every_indicator(computed):
         totals["satisfaction_rate"].extra["ci95_high"],
     )
     assert lo < totals["satisfaction_rate"].value < hi
-    assert [n.scope_key for n in notes] == ["retiree_pooling_standard"]  # no such parameter
+    # no such parameter; no `yibao payment` on this workspace (said so, with what to run)
+    payment = ["dip_case_coverage", "dip_fund_share", "budget_use_progress"]
+    assert sorted(n.scope_key for n in notes) == sorted(["retiree_pooling_standard", *payment])
+    assert all("yibao payment" in n.text for n in notes if n.scope_key in payment)
 
 
 def test_a_policy_parameter_indicator_reads_the_policy(gen_ws: Path):
@@ -338,5 +344,11 @@ def test_indicators_json_contract(gen_ws: Path, computed):
 
 
 def test_indicators_unknown_code_is_an_error(gen_ws: Path):
+    res = yibao("indicators", str(gen_ws), "--year", str(Y), "--codes", "no_such_indicator")
+    assert res.returncode == 2 and "no_such_indicator" in res.stderr
+
+
+def test_payment_indicator_without_payment_run_says_so(gen_ws: Path):
     res = yibao("indicators", str(gen_ws), "--year", str(Y), "--codes", "dip_case_coverage")
-    assert res.returncode == 2 and "dip_case_coverage" in res.stderr and "payment" in res.stderr
+    assert "dip_case_coverage" in res.stderr + res.stdout
+    assert "yibao payment" in res.stderr + res.stdout and "Traceback" not in res.stderr

@@ -103,6 +103,69 @@ def test_settlement_rounding_residual_reported() -> None:
     assert residual == D("0.01")
 
 
+def _month(month: int, pts_e2: int, medfee_fen: int, hifp_fen: int, cases: int = 1) -> dict:
+    return {
+        "month": month,
+        "cases": cases,
+        "points_e2": pts_e2,
+        "medfee_fen": medfee_fen,
+        "hifp_fen": hifp_fen,
+    }
+
+
+def _hospital(code: str, months: list[dict]) -> dict:
+    return {
+        "fixmedins_code": code,
+        "points_e2": sum(m["points_e2"] for m in months),
+        "medfee_fen": sum(m["medfee_fen"] for m in months),
+        "hifp_fen": sum(m["hifp_fen"] for m in months),
+        "months": [(m["points_e2"], m["medfee_fen"] - m["hifp_fen"]) for m in months],
+        "month_detail": months,
+    }
+
+
+def test_monthly_pre_settlement_by_hand() -> None:
+    # H1: February 600 points (personal 12,000), January 400 points (personal 8,000), given out
+    # of order; H2: 2,000 points in January (personal 30,000).  DIP budget 90,000 元 over 3,000
+    # points: settlement PV 30; budget PV 25, advance share 90 %.
+    feb, jan = (
+        _month(2, 60_000, 30_000_00, 18_000_00, 3),
+        _month(1, 40_000, 20_000_00, 12_000_00, 2),
+    )
+    h1 = _hospital("H1", [feb, jan])
+    h2 = _hospital("H2", [_month(1, 200_000, 90_000_00, 60_000_00, 4)])
+    out, pv, _ = settle_hospitals([h1, h2], D("90000.00"), D("25"), D("0.90"))
+    jan, feb = out[0]["month_rows"]
+    assert (jan["month"], feb["month"]) == (1, 2) and (jan["cases"], feb["cases"]) == (2, 3)
+    # advances: (400 × 25 − 8,000) × 0.9 = 1,800; (600 × 25 − 12,000) × 0.9 = 2,700
+    assert (jan["advance"], feb["advance"]) == (D("1800.00"), D("2700.00"))
+    assert (jan["cum_advances"], feb["cum_advances"]) == (D("1800.00"), D("4500.00"))
+    # year end at 30 元/分: 400 × 30 = 12,000 and 600 × 30 = 18,000; less the personal shares
+    assert (jan["credit"], feb["credit"]) == (D("12000.00"), D("18000.00"))
+    assert (jan["settlement"], feb["settlement"]) == (D("4000.00"), D("6000.00"))
+    assert (jan["balance"], feb["balance"]) == (D("2200.00"), D("3300.00"))
+    for h in out:  # the months add up to the year, to the fen
+        ms = h["month_rows"]
+        assert sum(m["advance"] for m in ms) == h["advances"]
+        assert sum(m["settlement"] for m in ms) == h["settlement"]
+        assert sum(m["balance"] for m in ms) == h["balance"]
+        assert sum(m["points"] for m in ms) == h["points"]
+    assert out[0]["balance"] == D("5500.00")  # 10,000 − 4,500
+
+
+def test_monthly_credits_round_cumulatively() -> None:
+    # A: 1 point in each of three months, B: 3 points; budget 100 元 → A's year is 50.00.
+    # Rounding each month (16.67 × 3 = 50.01) would not add up; cumulative rounding gives
+    # 16.67, 33.33 − 16.67 = 16.66, 50.00 − 33.33 = 16.67.
+    a = _hospital("A", [_month(m, 100, 0, 0) for m in (1, 2, 3)])
+    b = _hospital("B", [_month(1, 300, 0, 0)])
+    out, _, residual = settle_hospitals([a, b], D("100.00"), None, D("0.9"))
+    credits = [m["credit"] for m in out[0]["month_rows"]]
+    assert credits == [D("16.67"), D("16.66"), D("16.67")] and sum(credits) == out[0]["credit"]
+    assert all(m["advance"] == 0 for m in out[0]["month_rows"])  # no budget point value
+    assert residual == 0
+
+
 def test_bands() -> None:
     p = BudgetParams(year=2019)
     a = D("1000000.00")

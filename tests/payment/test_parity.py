@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from yibao.indicators.compute import compute
 from yibao.payment.step import CatalogueStep, PaymentStep
 from yibao.pipeline.context import build_context
 from yibao.pipeline.runs import run_step
@@ -19,10 +20,13 @@ QUERIES = {
     "info": "SELECT * EXCLUDE (built_at) FROM payment_dip_catalogue_info",
     "cases": "SELECT * FROM payment_dip_cases ORDER BY setl_id",
     "dip": "SELECT * FROM payment_dip_hospitals ORDER BY fixmedins_code",
+    "dip_months": "SELECT * FROM payment_dip_months ORDER BY fixmedins_code, month",
     "dip_summary": "SELECT * EXCLUDE (catalogue) FROM payment_dip_summary",
     "budget": "SELECT * FROM payment_budget_hospitals ORDER BY fixmedins_code",
     "months": "SELECT * FROM payment_budget_months ORDER BY fixmedins_code, month",
 }
+
+INDICATORS = ["dip_case_coverage", "dip_fund_share", "budget_use_progress"]
 
 
 def test_payment_agrees_on_duckdb_and_pyspark(tmp_path: Path) -> None:
@@ -35,6 +39,12 @@ def test_payment_agrees_on_duckdb_and_pyspark(tmp_path: Path) -> None:
             run_step(ctx, PaymentStep("dip"))
             run_step(ctx, PaymentStep("budget"))
             results[engine] = {k: ws.con.execute(q).fetchall() for k, q in QUERIES.items()}
-    for k in QUERIES:
+            values, notes = compute(ws, YEARS[-1], INDICATORS, engine=engine)
+            assert not notes
+            results[engine]["indicators"] = sorted(
+                (v.code, v.region_code or "", v.value, v.numerator, v.denominator) for v in values
+            )
+    assert len(results["duckdb"]["indicators"]) >= 2 * len(INDICATORS)
+    for k in [*QUERIES, "indicators"]:
         assert results["duckdb"][k], k
         assert results["duckdb"][k] == results["pyspark"][k], k

@@ -4,14 +4,14 @@ money is conserved, the data tests hold, the workbook has Chinese headers and va
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from yibao.engine import Workspace
-from yibao.payment.indicators import budget_use_progress, dip_case_coverage, dip_fund_share
+from yibao.indicators.compute import compute
 from yibao.payment.step import CatalogueStep, PaymentStep
 from yibao.pipeline.checks import run_checks
 from yibao.pipeline.context import build_context
@@ -94,17 +94,112 @@ def test_data_tests_pass(region: tuple[Path, Workspace], ran: dict) -> None:
     assert results and all(r.ok for r in results), [r for r in results if not r.ok]
 
 
+CODES = ["dip_case_coverage", "dip_fund_share", "budget_use_progress"]
+
+
 def test_indicators(region: tuple[Path, Workspace], ran: dict) -> None:
     _, ws = region
-    cov, share = dip_case_coverage(ws, 2021), dip_fund_share(ws, 2021)
-    assert Decimal("0.80") < cov < 1 and Decimal("0.80") < share < 1  # off-site cases are outside
-    progress = budget_use_progress(ws, 2021)
-    assert {r["month"] for r in progress} == set(range(1, 13))
-    dec = [r for r in progress if r["month"] == 12]
-    assert all(r["elapsed"] == 1 for r in dec)
+    values, notes = compute(ws, 2021, CODES)
+    assert not notes
+    got = {(v.code, v.region_code): v for v in values}
+    cov, share = got["dip_case_coverage", None], got["dip_fund_share", None]
+    # the total rows are the figures the settlement stored (ratios there, percentages here)
+    n, d, f, fd = ws.con.execute(
+        "SELECT dip_cases, inpatient_cases, dip_fund, inpatient_fund FROM payment_dip_summary "
+        "WHERE year = 2021"
+    ).fetchone()
+    assert (cov.numerator, cov.denominator, share.numerator, share.denominator) == (n, d, f, fd)
+    assert Decimal(80) < cov.value < 100 and Decimal(80) < share.value < 100  # off-site outside
+    counties = {r for c, r in got if c == "dip_case_coverage" and r is not None}
+    ours = {r[0] for r in ws.con.execute("SELECT region_code FROM regions").fetchall()}
+    assert counties and counties <= ours  # off-site hospitals' counties are not rows
+    assert {r for c, r in got if c == "budget_use_progress" and r} <= counties
+    # the counties add up to the local part of the total (off-site hospitals have no county)
+    local = sum(got["dip_case_coverage", r].denominator for r in counties)
+    assert 0 < local < cov.denominator
+    prog = got["budget_use_progress", None]
+    actual, advance = ws.con.execute(
+        "SELECT sum(actual), sum(budget_advance) FROM payment_budget_hospitals WHERE year = 2021"
+    ).fetchone()
+    assert (prog.numerator, prog.denominator) == (actual, advance) and prog.unit == "%"
+
+
+LOC = (
+    "loc AS (SELECT i.fixmedins_code, i.region_code AS r FROM institutions i JOIN regions g "
+    "ON i.region_code = g.region_code WHERE g.level IS NULL OR g.level = '县级')"
+)
+NUM_DEN = {
+    # (numerator rows, denominator rows): each a source with r, summed per county and in total
+    "dip_case_coverage": (
+        "SELECT r, 1 AS v FROM payment_dip_cases LEFT JOIN loc USING (fixmedins_code) "
+        "WHERE year = 2021 AND group_code IS NOT NULL",
+        "SELECT r, 1 AS v FROM claims LEFT JOIN loc USING (fixmedins_code) "
+        "WHERE year(setl_time) = 2021 AND med_type IN ('21', '22', '23', '24', '52')",
+    ),
+    "dip_fund_share": (
+        "SELECT r, hifp AS v FROM payment_dip_cases LEFT JOIN loc USING (fixmedins_code) "
+        "WHERE year = 2021 AND group_code IS NOT NULL",
+        "SELECT r, coalesce(hifp_pay, 0) AS v FROM claims LEFT JOIN loc USING (fixmedins_code) "
+        "WHERE year(setl_time) = 2021 AND med_type IN ('21', '22', '23', '24', '52')",
+    ),
+}
+
+
+def test_indicators_equal_plain_sql(region: tuple[Path, Workspace], ran: dict) -> None:
+    """Written from the formulas in words (docs/indicators.md), not from the Ibis queries."""
+    _, ws = region
+    values, _ = compute(ws, 2021, CODES)
+    got = {(v.code, v.region_code): (v.numerator, v.denominator, v.value) for v in values}
+    for code, (num, den) in NUM_DEN.items():
+        for r, n, d in ws.con.execute(
+            f"WITH {LOC}, a AS ({num}), b AS ({den}) "
+            "SELECT r, (SELECT coalesce(sum(v), 0) FROM a WHERE a.r IS NOT DISTINCT FROM k.r), "
+            "(SELECT sum(v) FROM b WHERE b.r IS NOT DISTINCT FROM k.r) FROM "
+            "(SELECT DISTINCT r FROM b WHERE r IS NOT NULL) k "
+            "UNION ALL SELECT NULL, (SELECT sum(v) FROM a), (SELECT sum(v) FROM b)"
+        ).fetchall():
+            value = (Decimal(n) / Decimal(d) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            assert got[code, r] == (n, d, value), (code, r)
+    for r, n, d in ws.con.execute(
+        f"WITH {LOC} SELECT r, sum(actual), sum(budget_advance) FROM payment_budget_hospitals "
+        "LEFT JOIN loc USING (fixmedins_code) WHERE year = 2021 AND r IS NOT NULL GROUP BY r "
+        "UNION ALL SELECT NULL, sum(actual), sum(budget_advance) FROM payment_budget_hospitals "
+        "WHERE year = 2021"
+    ).fetchall():
+        value = (n / d * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        assert got["budget_use_progress", r] == (n, d, value), r
+    assert len(got) == sum(1 for _ in values) and len(got) >= 2 * len(CODES)
+
+
+def test_indicators_say_when_payment_has_not_run_for_the_year(
+    region: tuple[Path, Workspace], ran: dict
+) -> None:
+    _, ws = region
+    values, notes = compute(ws, 2020, CODES)
+    assert values == []
+    assert {n.scope_key for n in notes} == set(CODES)
+    text = " ".join(n.text for n in notes)
+    assert "没有 2020 年度的数据" in text and "--year 2020 --method dip" in text
+    assert "--method budget" in text
+
+
+def test_month_table_adds_up_to_the_year(region: tuple[Path, Workspace], ran: dict) -> None:
+    _, ws = region
+    diff = ws.con.execute(
+        "SELECT count(*) FROM payment_dip_hospitals h JOIN (SELECT fixmedins_code, "
+        "sum(advance) a, sum(settlement) s, sum(balance) b, count(*) n FROM payment_dip_months "
+        "WHERE year = 2021 GROUP BY 1) m USING (fixmedins_code) WHERE h.year = 2021 AND "
+        "(m.a <> h.advances OR m.s <> h.settlement OR m.b <> h.balance)"
+    ).fetchone()[0]
+    months, with_advance = ws.con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE advance > 0) FROM payment_dip_months "
+        "WHERE year = 2021"
+    ).fetchone()
+    assert diff == 0 and months > 12 and with_advance > 0
 
 
 def test_workbook_chinese_headers_values_only(ran: dict) -> None:
+    assert openpyxl.load_workbook(ran["dip"].outputs[0]).sheetnames[1] == "月度预结算"
     for step in ("dip", "budget"):
         path = Path(ran[step].outputs[0])
         wb = openpyxl.load_workbook(path)

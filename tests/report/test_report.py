@@ -13,6 +13,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from report.glyphs import face_forms
 from yibao.report.checker import check_report
 from yibao.report.fonts import FALLBACK, font_file
 from yibao.synth.run import synthesize
@@ -95,7 +96,65 @@ def test_docx_page_margins_fonts_and_page_numbers(made: Path):
                       "得分", "偏差原因分析及改进措施"]  # fmt: skip
     assert table.rows[-1].cells[0].text == "合计" and table.rows[-1].cells[5].text == "100.00"
     assert (made / f"附件_{YEAR}年度项目支出绩效自评表.xlsx").is_file()
+    assert not any("按病种分值付费" in p.text for p in doc.paragraphs)  # no yibao payment run
     assert doc.tables, "the report has tables"
+
+
+def test_every_run_is_tagged_simplified_chinese(made: Path):
+    doc = Document(str(_one(made, ".docx")))
+    runs = [r for p in doc.paragraphs for r in p.runs]
+    runs += [r for t in doc.tables for c in t._cells for p in c.paragraphs for r in p.runs]
+    runs = [r for r in runs if r.text.strip()]  # a picture's run has no text to tag
+    assert len(runs) > 50
+    for r in runs:
+        lang = r._element.rPr.find(qn("w:lang"))
+        assert lang is not None and lang.get(qn("w:eastAsia")) == "zh-CN", r.text
+        assert lang.get(qn("w:val")) == "zh-CN"
+    default = doc.styles.element.find(qn("w:docDefaults")).find(f".//{qn('w:lang')}")
+    assert default.get(qn("w:eastAsia")) == "zh-CN"
+
+
+def test_self_table_funding_block_from_the_finance_tables(ws: Path, made: Path):
+    """self-2020 scores budget execution: the 自评表 has its funding block (财预〔2020〕10号)."""
+    from yibao.engine import Workspace
+    from yibao.money import percent, wan
+
+    doc = Document(str(_one(made, ".docx")))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "项目资金(万元)")
+    header = [c.text for c in table.rows[0].cells]
+    assert header[1:] == ["年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"]
+    total = [c.text for c in table.rows[1].cells]
+    with Workspace.open(ws, read_only=True) as w:
+        budget, carry, avail, actual = w.con.execute(
+            "SELECT sum(budget), sum(coalesce(carry_over, 0)), sum(budget_total), sum(actual) "
+            "FROM finance_budget WHERE year = ?",
+            [YEAR],
+        ).fetchone()
+        weight, score, shown = w.con.execute(
+            "SELECT weight, score, actual FROM evaluate_lines WHERE year = ? AND framework = "
+            "'self-2020' AND code = 'budget_execution_rate'",
+            [YEAR],
+        ).fetchone()
+    assert carry > 0 and actual < avail  # the generated county carries a project over
+    w2 = [f"{wan(x):,.2f}" for x in (budget, avail, actual)]
+    assert total == [
+        "年度资金总额",
+        *w2,
+        f"{weight}",
+        f"{percent(actual / avail):.2f}%",
+        f"{score}",
+    ]
+    assert total[5] == shown  # the block's rate is the scored line's actual value
+    assert [c.text for c in table.rows[3].cells][:3] == ["上年结转资金", "—", f"{wan(carry):,.2f}"]
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(made / f"附件_{YEAR}年度项目支出绩效自评表.xlsx")["项目资金"]
+    row = [c.value for c in sheet[2]]
+    assert row[:4] == ["年度资金总额", float(wan(budget)), float(wan(avail)), float(wan(actual))]
+    # the indicator table follows the funding block, as in the official form
+    captions = [p.text for p in doc.paragraphs if p.text.startswith("表 ")]
+    i = captions.index(f"表 {YEAR}年度项目支出绩效自评表:项目资金")
+    assert captions[i + 1] == f"表 {YEAR}年度项目支出绩效自评表"
 
 
 def test_every_figure_is_traced(made: Path):
@@ -121,6 +180,13 @@ def test_pdf_fonts_are_embedded_and_cover_every_character(made: Path):
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
     rows = fonts.stdout.splitlines()[2:]
     assert rows and all(r.split()[-5] == "yes" for r in rows), fonts.stdout  # emb column
+    # Noto CJK is one collection of JP/KR/SC/TC faces sharing a CFF named "…CJKjp…", so pdffonts
+    # cannot tell them apart; the glyph forms can (tests/report/glyphs.py): the body text has
+    # the Simplified Chinese forms of characters such as 与 and 医, never the Japanese ones.
+    forms = face_forms(pdf, subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout)  # fmt: skip
+    assert forms["differ"] > 50 and forms["SC"] > 50 and forms["JP"] == 0, forms
     text = subprocess.run(
         ["pdftotext", "-l", "4", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout

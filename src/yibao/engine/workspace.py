@@ -138,19 +138,21 @@ def _connect(db: Path, *, read_only: bool, config: dict[str, str]) -> duckdb.Duc
 
 
 PROCEDURE_REFS = "_ref_procedure_codes"
+DIAGNOSIS_REFS = "_ref_diagnosis_codes"
 
 
 def ensure_procedure_refs(con: duckdb.DuckDBPyConnection) -> None:
-    """ICD-9-CM-3 医保版 codes for the ingest check of claims.oprn_oprt_code (issue 15)."""
-    from yibao.refdata import procedures
+    """ICD-9-CM-3 医保版 procedures and ICD-10 医保版 diagnoses for the ingest checks of
+    claims.oprn_oprt_code and claims.dise_codg (issue 15); each made once per workspace."""
+    from yibao.refdata import icd10_diagnoses, procedures
 
     q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-    if con.execute(q, [PROCEDURE_REFS]).fetchone()[0]:
-        return
-    codes = pa.table({"code": pa.array(sorted(procedures()), pa.string())})
-    con.register("_proc_src", codes)
-    con.execute(f"CREATE TABLE {PROCEDURE_REFS} AS SELECT code FROM _proc_src")
-    con.unregister("_proc_src")
+    for name, codes in ((PROCEDURE_REFS, procedures), (DIAGNOSIS_REFS, icd10_diagnoses)):
+        if con.execute(q, [name]).fetchone()[0]:
+            continue
+        con.register("_code_src", pa.table({"code": pa.array(sorted(codes()), pa.string())}))
+        con.execute(f"CREATE TABLE {name} AS SELECT code FROM _code_src")
+        con.unregister("_code_src")
 
 
 def add_new_columns(con: duckdb.DuckDBPyConnection, t: Table) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -107,6 +107,18 @@ class Evaluation:
         return out
 
 
+def _unscored_as_info(fw: Framework, notes: list[Note]) -> list[Note]:
+    """An indicator the framework does not score that could not be computed (a step such as
+    ``yibao payment`` not run) is kept as info, not shown as a warning of this evaluation."""
+    scored = {ln.code for ln in fw.lines}
+    return [
+        replace(n, severity="info")
+        if n.scope == "indicator" and n.scope_key not in scored and n.severity == "warning"
+        else n
+        for n in notes
+    ]
+
+
 def evaluate(
     fw: Framework,
     year: int,
@@ -132,6 +144,7 @@ def evaluate(
                 f"未指定工作区时,框架 {fw.name} 的每个指标都要在 --inputs 中给出;"
                 f"缺少: {', '.join(missing)}"
             )
+    notes = _unscored_as_info(fw, notes)
     if not fw.applies(year):
         notes.append(
             Note(

@@ -70,6 +70,20 @@ def _missing(ind: Indicator, have: set[str]) -> list[str]:
     return [s for s in ind.sources if ":" not in s and s not in have]
 
 
+def _without_year(ws: Workspace, ind: Indicator, year: int) -> list[str]:
+    """The indicator's ``year_tables`` that hold no row of ``year`` (a step not run for it)."""
+    from yibao.engine.sql import sql_ident
+    from yibao.schema.derived import derived_table
+
+    out = []
+    for name in ind.year_tables:
+        col = derived_table(name).year_column or "year"
+        q = f"SELECT 1 FROM {sql_ident(name)} WHERE {sql_ident(col)} = ? LIMIT 1"
+        if ws.con.execute(q, [year]).fetchone() is None:
+            out.append(name)
+    return out
+
+
 def data_codes(codes: list[str] | None = None) -> list[str]:
     load_library()
     names = codes or list(INDICATORS)
@@ -96,11 +110,23 @@ def compute(
             any(s.startswith("policy:") for s in ind.sources) or code == "ci_policy_ratio"
         )
         if missing:
+            hint = ind.hint.format(year=year) if ind.hint else "请先运行 yibao run 的相应步骤"
             notes.append(
                 Note(
                     "indicator_missing_table",
-                    f"指标 {code}({ind.name})缺少表 {'、'.join(missing)},未计算"
-                    "(请先运行 yibao run 的相应步骤)",
+                    f"指标 {code}({ind.name})缺少表 {'、'.join(missing)},未计算({hint})",
+                    "warning",
+                    "indicator",
+                    code,
+                )
+            )
+        elif empty := _without_year(ws, ind, year):
+            hint = ind.hint.format(year=year) if ind.hint else "请先运行生成该表的步骤"
+            notes.append(
+                Note(
+                    "indicator_missing_year",
+                    f"指标 {code}({ind.name})所需的表 {'、'.join(empty)} 没有 {year} 年度的数据,"
+                    f"未计算({hint})",
                     "warning",
                     "indicator",
                     code,

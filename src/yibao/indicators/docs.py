@@ -41,7 +41,7 @@ def render_indicators_md() -> str:
             f"{_cell(ind.formula)}{levels} | {src} | {ind.seed} |"
         )
     out += ["", "## 待登记的指标", ""]
-    out += [f"- `{code}`:{why}" for code, why in PENDING.items()]
+    out += [f"- `{code}`:{why}" for code, why in PENDING.items()] or ["(无)"]
     out += ["", "## 评价框架(`src/yibao/evaluate/frameworks/`)", ""]
     out += ["| 框架 | 名称 | 依据 | 适用 | 指标数 |", "|---|---|---|---|---|"]
     for name in framework_names():

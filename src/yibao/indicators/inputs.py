@@ -1,16 +1,15 @@
 """Indicators that a person enters with evidence (``--inputs``), until a capability computes them.
 
 They carry the same metadata as data-backed ones; frameworks and ``--inputs`` files name them by
-code.  ``dip_case_coverage`` and ``dip_fund_share`` are registered by the payment capability
-(``payment_*`` tables) with their queries; until then they are listed in ``PENDING`` only, so
-that a framework naming them gets a clear error and nobody mistakes an input for a computation.
+code.  A code whose capability is not built yet goes in ``PENDING`` (not here), so that a
+framework naming it gets a clear error and nobody mistakes an input for a computation; the DIP and
+budget-control indicators are computed by the payment capability (``yibao.payment.indicators``).
 """
 
 from __future__ import annotations
 
 from yibao.indicators.registry import (
     AWARENESS_LEVELS,
-    PENDING,
     TOTAL_YEAR,
     Indicator,
     register,
@@ -140,11 +139,4 @@ _input(
     "正向",
     "居民医保业务数据上传率",
     seed="003",
-)
-
-PENDING.update(
-    {
-        "dip_case_coverage": "DIP 病种覆盖率:随按病种分值付费功能(payment_* 表)登记",
-        "dip_fund_share": "DIP 付费占住院医保基金支出比例:随按病种分值付费功能(payment_* 表)登记",
-    }
 )

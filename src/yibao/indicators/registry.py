@@ -62,6 +62,9 @@ class Indicator:
     grain: str = REGION_YEAR
     levels: tuple[str, ...] = ()  # qualitative levels, best first
     seed: str = ""  # the seed report that states it
+    #: Derived tables that must hold rows of the year (a step the indicator reads has run for it).
+    year_tables: tuple[str, ...] = ()
+    hint: str = ""  # what to run when a source is missing; ``{year}`` is filled in
 
     @property
     def data_backed(self) -> bool:
@@ -123,5 +126,6 @@ def get_indicator(code: str) -> Indicator:
 def load_library() -> dict[str, Indicator]:
     """Import the built-in library once (its decorators fill the registry)."""
     from yibao.indicators import fund_operation, inputs, library  # noqa: F401
+    from yibao.payment import indicators  # noqa: F401  (DIP and budget control)
 
     return INDICATORS

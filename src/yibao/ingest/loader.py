@@ -16,7 +16,12 @@ import ibis
 import ibis.expr.types as ir
 
 from yibao.engine.sql import sql_ident, sql_literal
-from yibao.engine.workspace import PROCEDURE_REFS, Workspace, ensure_procedure_refs
+from yibao.engine.workspace import (
+    DIAGNOSIS_REFS,
+    PROCEDURE_REFS,
+    Workspace,
+    ensure_procedure_refs,
+)
 from yibao.ingest.headers import HeaderMap, map_headers, suggestion_text
 from yibao.ingest.readers import FileRejected, Staged, stage_file
 from yibao.ingest.validate import (
@@ -266,6 +271,7 @@ def stage_and_check(
         Refs(
             area_codes=backend.table(refs_table),
             procedure_codes=backend.table(PROCEDURE_REFS),
+            diagnosis_codes=backend.table(DIAGNOSIS_REFS),
         ),
         today=today,
         existing=backend.table(existing) if existing else None,

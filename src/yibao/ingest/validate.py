@@ -50,6 +50,7 @@ class Refs:
 
     area_codes: ir.Table  # one column: code
     procedure_codes: ir.Table | None = None  # one column: code (ICD-9-CM-3 医保版)
+    diagnosis_codes: ir.Table | None = None  # one column: code (ICD-10 医保版)
 
 
 @dataclass(frozen=True)
@@ -368,6 +369,16 @@ def check(
                     col.name,
                     s,
                     f"{col.label}不是有效的手术操作编码(ICD-9-CM-3 医保版)",
+                )
+            )
+        if col.check == "diagnosis" and refs.diagnosis_codes is not None:
+            errors.append(
+                _error(
+                    t,
+                    s.notnull() & ~s.isin(refs.diagnosis_codes["code"]),
+                    col.name,
+                    s,
+                    f"{col.label}不是有效的诊断编码(ICD-10 医保版)",
                 )
             )
     errors.extend(_row_rule_errors(t, table, today))

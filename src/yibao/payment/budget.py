@@ -143,7 +143,9 @@ def run_budget(
     b = backend_for(ws, engine, ["claims"])
     expr = monthly_spending(b, year)
     provenance.record(
-        ["payment_budget_hospitals", "payment_budget_months"], "医院月度统筹支出", expr
+        ["payment_budget_hospitals", "payment_budget_months", "payment_budget_summary"],
+        "医院月度统筹支出",
+        expr,
     )
     spent: dict[tuple[str, int], list[int]] = {}
     for r in b.to_pyarrow(expr).to_pylist():

@@ -35,7 +35,12 @@ from yibao.payment.inputs import (
     inpatient_totals,
 )
 from yibao.payment.params import DipParams
-from yibao.payment.tables import PAYMENT_DIP_CASES, PAYMENT_DIP_HOSPITALS, PAYMENT_DIP_SUMMARY
+from yibao.payment.tables import (
+    PAYMENT_DIP_CASES,
+    PAYMENT_DIP_HOSPITALS,
+    PAYMENT_DIP_MONTHS,
+    PAYMENT_DIP_SUMMARY,
+)
 from yibao.pipeline import provenance
 
 CAT_TABLE = "_pay_catalogue"
@@ -58,6 +63,7 @@ class DipOutcome:
     summary: dict
     hospitals: list[dict]
     notes: list[str] = field(default_factory=list)
+    months: list[dict] = field(default_factory=list)  # payment_dip_months rows
 
 
 def e2(v: Decimal) -> int:
@@ -277,11 +283,65 @@ def point_values(history: dict[int, tuple[int, int]], weights: list[int]) -> Dec
     return num / den if den else None
 
 
+def month_advance(
+    points_e2: int, personal_fen: int, budget_pv: Decimal | None, share: Decimal
+) -> Decimal:
+    """One month's pre-settlement: (points × budget PV − personal shares) × share, at least 0,
+    half-up to the fen (0 when there is no budget point value: no history years)."""
+    if budget_pv is None:
+        return Decimal("0.00")
+    due = Decimal(points_e2) / 100 * budget_pv - Decimal(personal_fen) / 100
+    return round_fen(max(due, Decimal(0)) * share)
+
+
+def _credit(dip_budget: Decimal, points_e2: int, total_pts: Decimal) -> Decimal:
+    """DIP budget × points ÷ Σ points, half-up to the fen (one expression for year and months)."""
+    pts = Decimal(points_e2) / 100
+    return round_fen(dip_budget * pts / total_pts) if total_pts else Decimal("0.00")
+
+
+def month_rows(
+    h: dict, dip_budget: Decimal, total_pts: Decimal, budget_pv: Decimal | None, share: Decimal
+) -> list[dict]:
+    """月度预结算 of one hospital, months in order: the month's advance at the budget point
+    value, and its part of the year-end credit at the settlement point value by cumulative
+    rounding (credit_m = credit(P_m) − credit(P_m−1) over cumulative points P), so that the
+    months add up to the hospital's credit, settlement and balance to the fen."""
+    out: list[dict] = []
+    cum_e2, before, cum_adv = 0, Decimal("0.00"), Decimal("0.00")
+    for m in sorted(h["month_detail"], key=lambda x: x["month"]):
+        cum_e2 += m["points_e2"]
+        upto = _credit(dip_budget, cum_e2, total_pts)
+        personal_fen = m["medfee_fen"] - m["hifp_fen"]
+        advance = month_advance(m["points_e2"], personal_fen, budget_pv, share)
+        cum_adv += advance
+        credit, personal = upto - before, from_fen(personal_fen)
+        before = upto
+        out.append(
+            {
+                "fixmedins_code": h["fixmedins_code"],
+                "month": m["month"],
+                "cases": m["cases"],
+                "points": Decimal(m["points_e2"]) / 100,
+                "medfee": from_fen(m["medfee_fen"]),
+                "hifp": from_fen(m["hifp_fen"]),
+                "personal_share": personal,
+                "advance": advance,
+                "cum_advances": cum_adv,
+                "credit": credit,
+                "settlement": credit - personal,
+                "balance": credit - personal - advance,
+            }
+        )
+    return out
+
+
 def settle_hospitals(
     rows: list[dict], dip_budget: Decimal, budget_pv: Decimal | None, advance_share: Decimal
 ) -> tuple[list[dict], Decimal, Decimal]:
     """Per hospital: credit = budget × points ÷ Σ points (half-up to the fen), settlement =
     credit − personal share, advances = Σ months of (points × budget PV − personal) × share.
+    Rows with ``month_detail`` also get their ``month_rows`` (月度预结算).
 
     Returns the rows, the settlement point value and the rounding residual."""
     total_pts = sum(Decimal(r["points_e2"]) for r in rows) / 100
@@ -289,13 +349,14 @@ def settle_hospitals(
     out = []
     for r in rows:
         pts = Decimal(r["points_e2"]) / 100
-        credit = round_fen(dip_budget * pts / total_pts) if total_pts else Decimal("0.00")
+        credit = _credit(dip_budget, r["points_e2"], total_pts)
         personal = from_fen(r["medfee_fen"] - r["hifp_fen"])
-        advances = Decimal("0.00")
-        if budget_pv is not None:
-            for mpts, mpers in r["months"]:
-                due = Decimal(mpts) / 100 * budget_pv - Decimal(mpers) / 100
-                advances += round_fen(max(due, Decimal(0)) * advance_share)
+        advances = sum(
+            (month_advance(mp, mpers, budget_pv, advance_share) for mp, mpers in r["months"]),
+            Decimal("0.00"),
+        )
+        if "month_detail" in r:
+            r = {**r, "month_rows": month_rows(r, dip_budget, total_pts, budget_pv, advance_share)}
         settlement = credit - personal
         out.append(
             {
@@ -372,9 +433,15 @@ def run_dip(ws: Workspace, year: int, p: DipParams, *, engine: str = "duckdb") -
     provenance.record(["payment_dip_cases"], "DIP 入组与偏差校正", stored)
     case_rows = b.to_pyarrow(stored)
     months_expr = hospital_months(x)
-    provenance.record(["payment_dip_hospitals"], "DIP 医院月度分值", months_expr)
+    provenance.record(
+        ["payment_dip_hospitals", "payment_dip_months", "payment_dip_summary"],
+        "DIP 医院月度分值",
+        months_expr,
+    )
     months = b.to_pyarrow(months_expr).to_pylist()
-    totals = b.to_pyarrow(inpatient_totals(b, year)).to_pylist()[0]
+    totals_expr = inpatient_totals(b, year)
+    provenance.record(["payment_dip_summary"], "住院病例数与统筹基金合计", totals_expr)
+    totals = b.to_pyarrow(totals_expr).to_pylist()[0]
     history: dict[int, tuple[int, int]] = {}
     if hist_years:
         for r in b.to_pyarrow(history_points(b, hist_years, p)).to_pylist():
@@ -390,6 +457,9 @@ def run_dip(ws: Workspace, year: int, p: DipParams, *, engine: str = "duckdb") -
         for k in SUMS:
             h[k] += int(r[k] or 0)
         h["months"].append((int(r["points_e2"] or 0), int(r["medfee_fen"]) - int(r["hifp_fen"])))
+        h.setdefault("month_detail", []).append(
+            {k: int(r[k] or 0) for k in ("month", "cases", "points_e2", "medfee_fen", "hifp_fen")}
+        )
     rows = [hosp[k] for k in sorted(hosp)]
     dip_fen = sum(r["hifp_fen"] for r in rows)
     med_fen = sum(r["medfee_fen"] for r in rows)
@@ -450,12 +520,13 @@ def run_dip(ws: Workspace, year: int, p: DipParams, *, engine: str = "duckdb") -
         }
         for r in rows
     ]
+    mrows = [{"year": year, **m} for r in rows for m in r["month_rows"]]
     if residual:
         notes.append(f"分值折算取整差额 {residual} 元(DIP 总额 − 各医院折算金额之和)")
     if p.defaults_used:
         notes.append("未在政策中生效、采用 DIP 技术规范取值的参数:" + "、".join(p.defaults_used))
-    _store(ws, year, case_rows, hrows, summary)
-    return DipOutcome(year, summary, hrows, notes)
+    _store(ws, year, case_rows, hrows, mrows, summary)
+    return DipOutcome(year, summary, hrows, notes, mrows)
 
 
 def _institutions(ws: Workspace) -> tuple[dict[str, str], dict[str, str]]:
@@ -480,20 +551,28 @@ def _shown(p: DipParams) -> str:
     return json.dumps({k: str(getattr(p, k)) for k in keys}, ensure_ascii=False)
 
 
-def _store(ws: Workspace, year: int, cases: pa.Table, hosp: list[dict], summary: dict) -> None:
+def _store(
+    ws: Workspace, year: int, cases: pa.Table, hosp: list[dict], months: list[dict], summary: dict
+) -> None:
     con = ws.con
     h = pa.Table.from_pylist(hosp, schema=PAYMENT_DIP_HOSPITALS.arrow_schema())
+    mo = pa.Table.from_pylist(months, schema=PAYMENT_DIP_MONTHS.arrow_schema())
     s = pa.Table.from_pylist([summary], schema=PAYMENT_DIP_SUMMARY.arrow_schema())
     cases = cases.cast(PAYMENT_DIP_CASES.arrow_schema())
-    for name, t in (("_dip_cases", cases), ("_dip_hosp", h), ("_dip_sum", s)):
+    staged = (
+        ("_dip_cases", cases, PAYMENT_DIP_CASES),
+        ("_dip_hosp", h, PAYMENT_DIP_HOSPITALS),
+        ("_dip_months", mo, PAYMENT_DIP_MONTHS),
+        ("_dip_sum", s, PAYMENT_DIP_SUMMARY),
+    )
+    for name, t, _ in staged:
         con.register(name, t)
     try:
         with transaction(con):
-            replace_rows(con, PAYMENT_DIP_CASES, "SELECT * FROM _dip_cases", year=year)
-            replace_rows(con, PAYMENT_DIP_HOSPITALS, "SELECT * FROM _dip_hosp", year=year)
-            replace_rows(con, PAYMENT_DIP_SUMMARY, "SELECT * FROM _dip_sum", year=year)
+            for name, _, table in staged:
+                replace_rows(con, table, f"SELECT * FROM {name}", year=year)
     finally:
-        for name in ("_dip_cases", "_dip_hosp", "_dip_sum"):
+        for name, _, _ in staged:
             con.unregister(name)
 
 

@@ -19,6 +19,7 @@ from yibao.payment.tables import (
     PAYMENT_BUDGET_HOSPITALS,
     PAYMENT_BUDGET_SUMMARY,
     PAYMENT_DIP_HOSPITALS,
+    PAYMENT_DIP_MONTHS,
     PAYMENT_DIP_SUMMARY,
 )
 from yibao.payment.xlsx import write_workbook
@@ -63,10 +64,16 @@ class PaymentStep:
                 outcome = run_dip(ctx.ws, ctx.year, p2, engine=ctx.engine)
                 sheets = [
                     ("DIP清算", PAYMENT_DIP_HOSPITALS, outcome.hospitals),
+                    ("月度预结算", PAYMENT_DIP_MONTHS, outcome.months),
                     ("点值与汇总", PAYMENT_DIP_SUMMARY, [outcome.summary]),
                 ]
                 flagged = sum(1 for h in outcome.hospitals if h["upcoding_suspect"])
-                names = ["payment_dip_cases", "payment_dip_hospitals", "payment_dip_summary"]
+                names = [
+                    "payment_dip_cases",
+                    "payment_dip_hospitals",
+                    "payment_dip_months",
+                    "payment_dip_summary",
+                ]
         except (PaymentInputError, PaymentParamError) as exc:
             raise StepFailed(str(exc)) from None
         path = ctx.ws.path / "reports" / f"{ctx.year}年医院{_title(self.method)}清算.xlsx"

@@ -277,6 +277,79 @@ PAYMENT_DIP_HOSPITALS = Table(
     ),
 )
 
+_MONTH_SUMS = (
+    ("cases", "cases"),
+    ("points", "points"),
+    ("personal_share", "personal_share"),
+    ("advance", "advances"),
+    ("credit", "credit"),
+    ("settlement", "settlement"),
+    ("balance", "balance"),
+)
+
+PAYMENT_DIP_MONTHS = Table(
+    "payment_dip_months",
+    "DIP 月度预结算与年终清算对账(医院 × 月)",
+    "One row per year, local hospital with DIP cases and month of settlement: the month's "
+    "cases and points, its advance at the budget point value, and its part of the year-end "
+    "settlement at the settlement point value (cumulative rounding, so months add up to the "
+    "hospital's year to the fen).",
+    columns=(
+        YEAR,
+        HOSP,
+        c("month", "int32", "月份"),
+        c("cases", "int", "DIP 病例数", "例"),
+        c("points", "price", "结算分值", "分"),
+        m("medfee", "医疗费总额"),
+        m("hifp", "统筹基金已记录支出"),
+        m("personal_share", "个人及其他负担(医疗费−统筹)"),
+        m("advance", "本月预结算(分值×预算点值−个人负担)×预付比例"),
+        m("cum_advances", "累计预结算"),
+        m("credit", "年终分值折算金额(结算点值,按累计取整)"),
+        m("settlement", "年终统筹应付(折算金额−个人负担)"),
+        m("balance", "年终清算补拨(+)/扣回(−)(应付−预结算)"),
+    ),
+    key=("year", "fixmedins_code", "month"),
+    produced_by="payment",
+    year_column="year",
+    lineage=(
+        Lineage(
+            "claims",
+            "s.fixmedins_code = t.fixmedins_code AND year(s.setl_time) = t.year "
+            "AND month(s.setl_time) = t.month",
+        ),
+    ),
+    identities=(
+        "settlement = credit − personal_share; balance = settlement − advance",
+        "Σ months = the hospital's cases, points, personal_share, advances, credit, settlement, "
+        "balance (payment_dip_hospitals)",
+    ),
+    tests=(
+        DataTest(
+            "dip_month_adds_up",
+            "每月:应付 = 折算金额 − 个人负担;补拨 = 应付 − 预结算",
+            "SELECT year, fixmedins_code, month FROM {t} WHERE settlement <> credit - "
+            "personal_share OR balance <> settlement - advance",
+        ),
+        DataTest(
+            "dip_months_match_hospitals",
+            "各月之和 = 医院全年(病例、分值、个人负担、预结算、折算金额、应付、补拨),到分",
+            "SELECT h.year, h.fixmedins_code FROM payment_dip_hospitals h LEFT JOIN (SELECT "
+            "year, fixmedins_code, "
+            + ", ".join(f"sum({a}) AS {a}" for a, _ in _MONTH_SUMS)
+            + " FROM {t} GROUP BY year, fixmedins_code) s USING (year, fixmedins_code) WHERE "
+            + " OR ".join(f"s.{a} IS DISTINCT FROM h.{b}" for a, b in _MONTH_SUMS),
+            needs=("payment_dip_hospitals",),
+        ),
+        DataTest(
+            "dip_cum_advances",
+            "累计预结算 = 本月及以前各月预结算之和",
+            "SELECT year, fixmedins_code, month FROM (SELECT *, sum(advance) OVER (PARTITION BY "
+            "year, fixmedins_code ORDER BY month) AS c FROM {t}) WHERE cum_advances <> c",
+        ),
+    ),
+)
+
 PAYMENT_DIP_SUMMARY = Table(
     "payment_dip_summary",
     "DIP 点值与清算汇总(资金守恒)",
@@ -331,5 +404,6 @@ PAYMENT_TABLES = (
     PAYMENT_DIP_CATALOGUE_INFO,
     PAYMENT_DIP_CASES,
     PAYMENT_DIP_HOSPITALS,
+    PAYMENT_DIP_MONTHS,
     PAYMENT_DIP_SUMMARY,
 )

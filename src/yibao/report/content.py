@@ -13,6 +13,7 @@ from decimal import Decimal
 from yibao.money import wan
 from yibao.report.data import ZERO, Data, pct
 from yibao.report.model import Fig, Para, Section, TableBlock
+from yibao.report.payment_text import payment_paras
 from yibao.schema.codes import BUDGET_LEVEL, BUDGET_LEVELS
 
 FUND_LINES = ("inpatient", "outpatient", "ci_premium", "other_expense")
@@ -293,6 +294,7 @@ def _spending(d: Data) -> Section:
                 ",需核实。",
             )
         )
+    s.blocks.extend(payment_paras(d))  # DIP and total budget control, when they ran
     return s
 
 

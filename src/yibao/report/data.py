@@ -58,7 +58,9 @@ class Data:
             )
 
     def query(self, table: str) -> str | None:
-        """The SQL text that produced ``table`` for the year (latest successful run)."""
+        """The SQL text that produced ``table`` for the year: the latest successful run of its
+        step that recorded a query for it (``yibao payment --method dip`` and ``--method budget``
+        are one step writing different tables)."""
         if table not in self._queries:
             self._queries[table] = self._query(table)
         return self._queries[table]
@@ -70,9 +72,10 @@ class Data:
         rows = self.ws.con.execute(
             "SELECT q.label, q.sql FROM _run_queries q JOIN _runs r USING (run_id) "
             "WHERE q.table_name = ? AND r.status = 'ok' AND r.year = ? AND r.step = ? "
-            "AND r.run_id = (SELECT max(run_id) FROM _runs WHERE step = ? AND year = ? "
-            "AND status = 'ok') ORDER BY q.seq",
-            [table, self.year, step, step, self.year],
+            "AND r.run_id = (SELECT max(r2.run_id) FROM _runs r2 JOIN _run_queries q2 "
+            "USING (run_id) WHERE r2.step = ? AND r2.year = ? AND r2.status = 'ok' "
+            "AND q2.table_name = ?) ORDER BY q.seq",
+            [table, self.year, step, step, self.year, table],
         ).fetchall()
         if not rows:
             return None

@@ -32,6 +32,7 @@ from yibao.report.model import (
 
 SIZE_2, SIZE_3, SIZE_4, SIZE_S4 = Pt(22), Pt(16), Pt(14), Pt(12)  # 二号 三号 四号 小四
 LINE = Pt(28)
+LANG = "zh-CN"
 
 
 def set_font(run, name: str, size: Pt, bold: bool = False) -> None:  # noqa: ANN001
@@ -45,6 +46,19 @@ def set_font(run, name: str, size: Pt, bold: bool = False) -> None:  # noqa: ANN
         rpr.insert(0, fonts)
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         fonts.set(qn(attr), name)
+    _lang(rpr)
+
+
+def _lang(rpr) -> None:  # noqa: ANN001
+    """Tag the run zh-CN: Noto CJK is one collection of JP/KR/SC/TC faces, and LibreOffice picks
+    the face by the text's language (without a tag it took the JP face, with Japanese glyph
+    forms for characters such as 说 and 门)."""
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+    for attr in ("w:val", "w:eastAsia"):
+        lang.set(qn(attr), LANG)
 
 
 def _para(doc, text: str, font: str, size: Pt, *, bold=False, indent=True, align=None):  # noqa: ANN001, ANN202
@@ -149,7 +163,9 @@ def render_docx(report: Report, path: Path) -> Path:
     _page_number(sec)
     normal = doc.styles["Normal"]
     normal.font.name, normal.font.size = FANGSONG, SIZE_3
-    normal.element.get_or_add_rPr()
+    _lang(normal.element.get_or_add_rPr())
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    _lang(defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")))
     _para(doc, report.title, TITLE, SIZE_2, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "", FANGSONG, SIZE_3, indent=False)
     if report.recipient:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from yibao.engine.workspace import Workspace
 from yibao.report.data import Data, ReportDataMissing
+from yibao.report.funding import funding_block, funding_sheet
 from yibao.report.model import Fig, Para, Section, TableBlock
 from yibao.xlsxsafe import polish_workbook
 
@@ -125,6 +126,8 @@ def evaluation_section(d: Data, framework: str) -> Section:
             "",
         ]
     )
+    if (funding := funding_block(d, framework, lines)) is not None:
+        detail.blocks.append(funding)
     detail.blocks.append(
         TableBlock(
             f"表 {d.year}年度项目支出绩效自评表",
@@ -213,6 +216,7 @@ def write_self_table(d: Data, framework: str, path: Path) -> Path | None:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True)
     ws.freeze_panes = "A3"
+    funding_sheet(wb, d, lines)
     polish_workbook(wb)  # widths, frozen header, filter, rates as numbers
     wb.save(path)
     return path

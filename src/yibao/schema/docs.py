@@ -59,6 +59,8 @@ def render_schema_md() -> str:
                 checks.append("GB/T 2260 区划代码")
             if c.check == "certno":
                 checks.append("GB 11643 身份证号校验")
+            if c.check == "diagnosis":
+                checks.append("ICD-10 医保版诊断编码(可为空)")
             if c.min_value is not None:
                 checks.append(f"≥ {c.min_value}")
             if c.max_value is not None:

@@ -92,7 +92,7 @@ class Column:
     value_aliases: Mapping[str, str] = field(default_factory=dict)
     #: "area" → must be a GB/T 2260 code; "certno" → GB 11643 resident ID;
     #: "procedure" → an ICD-9-CM-3 医保版 code (SS_INFO.dat).
-    check: Literal["area", "certno", "procedure"] | None = None
+    check: Literal["area", "certno", "procedure", "diagnosis"] | None = None
     min_value: Decimal | int | None = None
     max_value: Decimal | int | None = None
     #: Personal data (ID numbers, names, diagnoses): masked wherever users may see it.

@@ -405,6 +405,7 @@ CLAIMS = Table(
                 "出院主要诊断编码",
             ),
             personal=True,
+            check="diagnosis",
         ),
         Column(
             "oprn_oprt_code",
