@@ -120,3 +120,11 @@ def test_tables_are_written_by_year_and_region_without_touching_other_regions(tm
         "*/*/*.parquet', hive_partitioning = false) GROUP BY ALL"
     ).fetchall()
     assert typed == [(own, "VARCHAR", 5)]  # the columns' own types travel in the files
+
+
+def test_a_spark_connect_url_without_its_client_says_what_to_install():
+    from yibao.engine.spark import spark_session
+
+    with pytest.raises(EngineUnavailable) as exc:
+        spark_session(SparkSettings(remote="sc://127.0.0.1:1"))
+    assert "sc://127.0.0.1:1" in str(exc.value)

@@ -118,12 +118,7 @@ def spark_session(settings: SparkSettings = SparkSettings()):  # noqa: ANN201, B
         ) from exc
     builder = SparkSession.builder.appName("yibao")
     if settings.remote:
-        try:
-            builder = builder.remote(settings.remote)
-        except ImportError as exc:  # pyspark without its Connect client libraries
-            raise EngineUnavailable(
-                f"连接 Spark Connect({settings.remote})需要: pip install 'pyspark[connect]'"
-            ) from exc
+        builder = builder.remote(settings.remote)
     else:
         builder = builder.master(settings.master or LOCAL_MASTER)
     conf = dict(LOCAL_CONF) if settings.local else {}
@@ -138,7 +133,8 @@ def spark_session(settings: SparkSettings = SparkSettings()):  # noqa: ANN201, B
         session = builder.getOrCreate()
     except Exception as exc:  # noqa: BLE001 - py4j / grpc errors: say where we tried to connect
         where = settings.remote or settings.master or LOCAL_MASTER
-        raise EngineUnavailable(f"无法启动或连接 Spark({where}):{exc}") from None
+        hint = ";请先 pip install 'pyspark[connect]'" if "NOT_INSTALLED" in str(exc) else ""
+        raise EngineUnavailable(f"无法启动或连接 Spark({where}):{exc}{hint}") from None
     if not settings.remote:
         session.sparkContext.setLogLevel("ERROR")
     return session
