@@ -210,7 +210,8 @@ def worker_main(spec: str) -> None:
 
 
 def _child(name: str, task: dict[str, Any]) -> dict[str, Any]:
-    """Run a task in a fresh interpreter; its own wall, CPU and peak RSS from ``wait4``."""
+    """Run a task in a fresh interpreter: its work time, CPU and peak RSS as it measured them,
+    and the whole process's wall and CPU time (``wait4``) beside them."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as errf:
         proc = subprocess.Popen(
@@ -257,7 +258,6 @@ def bench_city(
     progress: Any = None,
 ) -> dict[str, Any]:
     """Generate (or reuse) the region, then time each step of ``yibao run`` on a fresh workspace."""
-    from yibao.engine.workspace import Workspace
     from yibao.pipeline.folder import LOAD_ORDER, recognise
 
     say = progress or (lambda _m: None)
@@ -269,16 +269,8 @@ def bench_city(
     framework, kind = report_plan(preset)
     root = cache / cache_key(preset, scale, seed)
     ws_path, out = root / "ws", root / "report"
-    shutil.rmtree(ws_path, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
-    from yibao.synth.preset import load_preset
-
-    region = load_preset(preset).prefecture  # the Parquet region= of --engine pyspark
-    ws = Workspace.create(
-        ws_path, name=f"bench {preset}", policy=str(data / "policy.yaml"), region=region
-    )
-    ws.close()
-    _set_memory_limit(ws_path, memory_limit)
+    _fresh_workspace(ws_path, data, preset, memory_limit)
     matches, _ = recognise(data)
     files = sorted(
         (m for m in matches if m.recognised), key=lambda m: LOAD_ORDER.index(m.table or "")
@@ -310,15 +302,21 @@ def bench_city(
     )  # fmt: skip
 
 
-def _set_memory_limit(ws_path: Path, limit: str) -> None:
-    """The workspace's ``memory_limit`` in yibao.yaml (validated when the workspace opens)."""
+def _fresh_workspace(ws_path: Path, data: Path, preset: str, memory_limit: str) -> None:
+    """An empty workspace with the region's policy, its prefecture (the Parquet ``region=`` of
+    ``--engine pyspark``) and ``memory_limit`` in yibao.yaml (validated when it opens)."""
     import yaml
 
-    from yibao.engine.workspace import CONFIG
+    from yibao.engine.workspace import CONFIG, Workspace
+    from yibao.synth.preset import load_preset
 
+    shutil.rmtree(ws_path, ignore_errors=True)
+    region = load_preset(preset).prefecture
+    Workspace.create(ws_path, name=f"bench {preset}", policy=str(data / "policy.yaml"),
+                     region=region).close()  # fmt: skip
     cfg_path = ws_path / CONFIG
     cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
-    cfg["memory_limit"] = limit
+    cfg["memory_limit"] = memory_limit
     cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), "utf-8")
 
 
