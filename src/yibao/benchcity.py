@@ -278,16 +278,21 @@ def bench_city(
     load_before = os.getloadavg()
     base = {"ws": str(ws_path), "year": year, "engine": engine, "framework": framework}
     steps: list[dict[str, Any]] = []
-    for m in files:
-        say(f"导入 {m.path.name}")
-        steps.append(_child(f"ingest:{m.table}", {**base, "kind": "ingest", "file": str(m.path),
-                                                   "table": m.table}))  # fmt: skip
-    for name in STEP_NAMES:
+    log = root / "steps.jsonl"  # each step as it ends: a long run that is stopped still tells
+    log.write_text("", encoding="utf-8")
+
+    def timed(name: str, task: dict[str, Any]) -> None:
         say(name)
-        steps.append(_child(name, {**base, "kind": name}))
-    say("report")
-    steps.append(_child("report", {**base, "kind": "report", "out": str(out),
-                                   "report_kind": kind, "pdf": pdf}))  # fmt: skip
+        steps.append(_child(name, task))
+        with log.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(steps[-1], ensure_ascii=False) + "\n")
+
+    for m in files:
+        timed(f"ingest:{m.table}", {**base, "kind": "ingest", "file": str(m.path),
+                                    "table": m.table})  # fmt: skip
+    for name in STEP_NAMES:
+        timed(name, {**base, "kind": name})
+    timed("report", {**base, "kind": "report", "out": str(out), "report_kind": kind, "pdf": pdf})
     say("bare scan")
     csvs = [str(m.path) for m in files if m.path.suffix == ".csv"]
     scan = _child("scan", {"kind": "scan", "files": csvs, "tmp": str(root / "scan-tmp"),

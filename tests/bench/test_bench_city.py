@@ -80,7 +80,10 @@ def test_the_region_is_generated_once(city: tuple[dict, Path]):
     assert res["generated"] is True
     data, seconds = ensure_region(cache, "yiyang-2019", SCALE, 3)
     assert seconds is None and (data / "claims.csv").exists()
-    assert not (cache / cache_key("yiyang-2019", SCALE, 3) / "ws").exists()  # not kept
+    root = cache / cache_key("yiyang-2019", SCALE, 3)
+    assert not (root / "ws").exists()  # not kept
+    logged = [json.loads(line) for line in (root / "steps.jsonl").read_text("utf-8").splitlines()]
+    assert logged == res["steps"]  # each step was logged as it ended
 
 
 def test_the_report_framework_follows_the_preset():
