@@ -42,7 +42,9 @@ test: $(STAMP) sysdeps
 fuzz: $(STAMP)
 	$(BIN)/python tests/ingest/fuzz_run.py --rows $${FUZZ_ROWS:-100000} --seed $${FUZZ_SEED:-1}
 
+# `bench city` (issue 17): yibao run step by step on a generated city, cached in out/bench-cache.
 bench: $(STAMP)
+	$(BIN)/yibao bench city --preset $${PRESET:-yiyang-2019} --scale $${SCALE:-1} --json
 	$(BIN)/yibao bench synth --preset yiyang-2019 --scale $${SCALE:-1} --json
 	$(BIN)/yibao bench settle --claims $${CLAIMS:-10000000} --json
 	$(BIN)/yibao bench ingest --rows $${ROWS:-10000000} --json

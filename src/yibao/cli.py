@@ -667,6 +667,26 @@ def bench_supervise_cmd(
             out.print(f"{k}: {v}")
 
 
+@bench_app.command("city")
+def bench_city_cmd(
+    preset: Annotated[str, typer.Option(help="合成区域预设")] = "yiyang-2019",
+    scale: Annotated[float, typer.Option(help="规模")] = 1.0,
+    seed: Annotated[int, typer.Option(help="随机种子")] = 1,
+    engine: Annotated[Engine, typer.Option(help="计算引擎 / engine")] = Engine.duckdb,
+    cache: Annotated[Path | None, typer.Option(help="区域数据缓存目录")] = None,
+    memory_limit: Annotated[str, typer.Option(help="工作区 DuckDB 内存上限")] = "4GB",
+    pdf: Annotated[bool, typer.Option("--pdf", help="报告步骤同时生成 PDF")] = False,
+    keep: Annotated[bool, typer.Option("--keep", help="保留测量用的工作区")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """城市年度 yibao run 逐步用时、CPU 与峰值内存 / time yibao run step by step."""
+    from yibao.benchcity import city_cli
+
+    raise typer.Exit(
+        city_cli(preset, scale, seed, engine.value, cache, memory_limit, pdf, keep, as_json, out)
+    )
+
+
 _WS_OPTION = typer.Option(
     "--workspace", "-w", help="工作区目录(默认环境变量 YIBAO_WORKSPACE 或当前目录)"
 )

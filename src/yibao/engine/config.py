@@ -32,7 +32,41 @@ KEYS: dict[str, tuple[Any, str]] = {
     "engine": (lambda v: v in ("duckdb", "pyspark"), "duckdb 或 pyspark"),
     "memory_limit": (lambda v: isinstance(v, str) and bool(_SIZE.match(v.strip())), "如 4GB"),
     "threads": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "正整数"),
+    "spark": (lambda v: isinstance(v, dict), "映射(master 或 remote、conf、parquet_dir …)"),
 }
+_MASTER = re.compile(r"^(local(\[(\d+|\*)(,\d+)?\])?|spark://[\w.\-]+(:\d+)?(,[\w.\-]+(:\d+)?)*"
+                     r"|yarn|k8s://\S+|mesos://\S+)$")  # fmt: skip
+#: spark.<key> → (check, what it must be)
+SPARK_KEYS: dict[str, tuple[Any, str]] = {
+    "master": (lambda v: isinstance(v, str) and bool(_MASTER.match(v)),
+               "local[N]、spark://主机:端口、yarn 或 k8s://…"),
+    "remote": (lambda v: isinstance(v, str) and v.startswith("sc://") and " " not in v,
+               "Spark Connect 地址 sc://主机:端口"),
+    "conf": (lambda v: isinstance(v, dict) and all(
+        isinstance(k, str) and k.startswith("spark.") and isinstance(x, (str, int, bool))
+        for k, x in v.items()), "spark.* 设置项到取值的映射"),
+    "parquet_dir": (_is_text, "本机与集群各节点都能访问的共享目录"),
+    "parquet_url": (_is_text, "集群访问该共享目录的地址,如 hdfs://… 或 file:///…"),
+}  # fmt: skip
+
+
+def check_spark(fname: str, sec: dict) -> None:
+    """The ``spark:`` section, key by key; master and remote exclude each other."""
+    from yibao.engine.spark import PINNED
+
+    for key, value in sec.items():
+        if key not in SPARK_KEYS:
+            raise PolicyError(fname, f"spark.{key}", f"未知的设置项;可用: {', '.join(SPARK_KEYS)}")
+        check, what = SPARK_KEYS[key]
+        if not check(value):
+            raise PolicyError(fname, f"spark.{key}", f"取值「{value}」无效,应为{what}")
+    if sec.get("master") and sec.get("remote"):
+        raise PolicyError(fname, "spark", "master 与 remote(Spark Connect)只能给一个")
+    for key, value in (sec.get("conf") or {}).items():
+        if key in PINNED and str(value) != PINNED[key]:
+            raise PolicyError(
+                fname, f"spark.conf.{key}", f"yibao 要求 {PINNED[key]}(与 DuckDB 结果一致所需)"
+            )
 
 
 def load_config(path: Path) -> dict[str, Any]:
@@ -55,4 +89,6 @@ def load_config(path: Path) -> dict[str, Any]:
         check, what = KEYS[key]
         if not check(value):
             raise PolicyError(fname, str(key), f"取值「{value}」无效,应为{what}")
+        if key == "spark":
+            check_spark(fname, value)
     return doc

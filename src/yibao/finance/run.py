@@ -90,7 +90,7 @@ def _settlements_for(ws: Workspace, year: int) -> bool:
 def _backend(ws: Workspace, engine: str, use_settlements: bool) -> Any:
     if engine == "duckdb":
         return connect_engine("duckdb", ws)
-    con = connect_engine("pyspark")
+    con = connect_engine("pyspark", ws)
     names = list(SOURCE_TABLES) + (["settlements"] if use_settlements else [])
     expose_to_spark(ws, con, names)
     return con

@@ -45,7 +45,7 @@ def backend_for(ws: Workspace, engine: str, tables: list[str]) -> BaseBackend:
     if engine == "duckdb":
         return connect_engine("duckdb", ws)
     if engine == "pyspark":
-        b = connect_engine("pyspark")
+        b = connect_engine("pyspark", ws)
         expose_to_spark(ws, b, tables)
         return b
     raise PaymentInputError(f"未知的计算引擎 {engine!r};可选 duckdb、pyspark")

@@ -170,7 +170,7 @@ def settle_workspace(
         provenance.record("settlements", "一站式结算链", sql)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _settled AS {sql}")
     else:
-        spark = connect_engine("pyspark")
+        spark = connect_engine("pyspark", ws)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _settle_src AS SELECT "
             f"{', '.join(CLAIM_COLUMNS)} FROM _settle_in"

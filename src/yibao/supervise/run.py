@@ -140,7 +140,7 @@ def run_supervision(
     if engine == "duckdb":
         backend = connect_engine("duckdb", ws)
     elif engine == "pyspark":
-        backend = connect_engine("pyspark")
+        backend = connect_engine("pyspark", ws)
         names = [n for n in inputs_mod.INPUTS if settled or n != "_sv_discrepancies"]
         expose_to_spark(ws, backend, names)
     else:
