@@ -8,8 +8,8 @@ the environment variable ``YIBAO_CONTROL_URL`` (which wins, so a password need n
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml

@@ -14,6 +14,7 @@ Functions take ``con``: a DuckDB connection of a workspace (what the CLI has), a
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import hmac
@@ -149,10 +150,8 @@ def import_legacy(duck: Any, cp: ControlPlane) -> int:
                 s.add(UserRow(name=name, role=key, region_scope="", password_hash=pw))
                 audit(s, "system", "", "user.import", "user", name, after={"role": key})
                 moved += 1
-    try:
+    with contextlib.suppress(Exception):  # a read-only workspace keeps them until next time
         duck.execute("DELETE FROM _users")
-    except Exception:  # noqa: BLE001 - a read-only workspace keeps them until next time
-        pass
     return moved
 
 
