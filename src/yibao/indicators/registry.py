@@ -122,6 +122,6 @@ def get_indicator(code: str) -> Indicator:
 
 def load_library() -> dict[str, Indicator]:
     """Import the built-in library once (its decorators fill the registry)."""
-    from yibao.indicators import inputs, library  # noqa: F401
+    from yibao.indicators import cases, inputs, library  # noqa: F401
 
     return INDICATORS
