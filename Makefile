@@ -8,8 +8,10 @@ SHELL := /bin/bash
 .PHONY: install sysdeps demo test fuzz bench lint schema-docs mutate clean
 
 # Debian packages the reports need: CJK fonts (the documented fallbacks for 仿宋_GB2312, 黑体, 楷体,
-# 小标宋), LibreOffice for the PDF, poppler for rendering pages in the tests.
-SYSDEPS := fonts-noto-cjk fonts-arphic-ukai libreoffice-writer-nogui poppler-utils
+# 小标宋), LibreOffice for the PDF, poppler for rendering pages in the tests.  The workbench tests
+# (issue 18) need chromium (Playwright drives it; its own browser download is not used) and the
+# PostgreSQL server (a throwaway cluster per test run, tests/web/pg.py).
+SYSDEPS := fonts-noto-cjk fonts-arphic-ukai libreoffice-writer-nogui poppler-utils chromium postgresql
 
 install: $(STAMP) sysdeps
 

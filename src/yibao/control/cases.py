@@ -274,11 +274,14 @@ class CaseSyncStep:
     label = "稽核案件同步"
     reads: tuple[str, ...] = ()
 
+    def __init__(self, cp: Any = None) -> None:
+        self.cp = cp  # the workspace's own control plane when None
+
     def run(self, ctx: RunContext) -> StepResult:
         from yibao.control.db import open_control
         from yibao.engine.workspace import replace_rows, transaction
 
-        with open_control(ctx.ws.path).session() as s:
+        with (self.cp or open_control(ctx.ws.path)).session() as s:
             cases, links = _rows(s)
         con = ctx.ws.con
         with transaction(con):

@@ -31,6 +31,11 @@ KEYS: dict[str, tuple[Any, str]] = {
     "engine": (lambda v: v in ("duckdb", "pyspark"), "duckdb 或 pyspark"),
     "memory_limit": (lambda v: isinstance(v, str) and bool(_SIZE.match(v.strip())), "如 4GB"),
     "threads": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "正整数"),
+    # The workbench's control plane (issue 18): a SQLAlchemy URL, e.g. postgresql+psycopg://….
+    "control_url": (
+        lambda v: isinstance(v, str) and v.startswith(("sqlite:", "postgresql")),
+        "SQLAlchemy 地址(sqlite:///… 或 postgresql+psycopg://…)",
+    ),
 }
 
 

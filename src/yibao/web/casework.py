@@ -147,6 +147,7 @@ def case_close(
 def submit_indicator_refresh(request: Request, who: Who, year: int) -> int:
     """Queue: copy cases into the workspace, then recompute the year's indicator values."""
     ws = request.app.state.ws
+    cp = request.app.state.cp
 
     def work(progress: Any) -> dict[str, Any]:
         from yibao.pipeline.context import build_context
@@ -154,7 +155,7 @@ def submit_indicator_refresh(request: Request, who: Who, year: int) -> int:
 
         ctx = build_context(ws, year, user=who.name, role=who.key, progress=progress)
         progress("同步稽核案件到工作区 …")
-        run_step(ctx, cs.CaseSyncStep())
+        run_step(ctx, cs.CaseSyncStep(cp))
         progress("重新计算绩效指标 …")
         n = refresh_indicator_values(ws, year, ctx.policy)
         progress(f"已更新 {n} 个指标值")
