@@ -116,8 +116,11 @@ class LoginRequired(Exception):
     """Raised for a page without a session: the app answers with a redirect to /login."""
 
 
-def require(perm: str) -> Callable[..., Who | None]:
-    """The dependency every route declares: signed in, with ``perm``; CSRF on unsafe methods."""
+def require(perm: str, *, whole: bool = False) -> Callable[..., Who | None]:
+    """The dependency every route declares: signed in, with ``perm``; CSRF on unsafe methods.
+
+    ``whole``: the route acts on the whole workspace (evaluation, reports), so a user with a
+    region scope is refused even with the role."""
 
     async def dep(request: Request) -> Who | None:
         if perm == PUBLIC:
@@ -131,10 +134,13 @@ def require(perm: str) -> Callable[..., Who | None]:
             await check_csrf(request, who.csrf)
         if not who.can(perm):
             raise HTTPException(403, f"角色“{who.role}”无权进行此操作")
+        if whole and who.region_scope:
+            raise HTTPException(403, "此操作针对全区,区域范围受限的用户不能进行")
         request.state.who = who
         return who
 
     dep.perm = perm  # type: ignore[attr-defined] - read by the authorization test
+    dep.whole = whole  # type: ignore[attr-defined]
     return dep
 
 
