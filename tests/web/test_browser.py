@@ -154,7 +154,7 @@ def test_the_bureau_flow_in_a_browser(server, browser):
     text = "结余可支付月数偏低:当年住院费用增长快于筹资增长(工作台录入)"
     line.locator("textarea[name=cause]").fill(text)
     line.locator("button:has-text('保存并重新计算')").click()
-    wait_for(ev, "/evaluation?year=2021&framework=self-2020", text)
+    wait_for(ev, "/evaluation?year=2021&framework=self-2020", f'<span class="dev-text">{text}')
     ev.click("button:has-text('提交复核')")
     ev.wait_for_selector("#eval-status:has-text('待复核')")
     rv = session(browser, server, "reviewer0")

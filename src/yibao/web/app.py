@@ -37,10 +37,13 @@ def _money(v: Any) -> str:
 
 
 def _num2(v: Any) -> str:
-    """Indicator values: half-up to two places (money.round_places), never a float."""
+    """Indicator values: half-up to two places (money.round_places), never a float; whole
+    numbers (counts of people, inspections) without decimals."""
     if v is None:
         return "—"
-    return v if isinstance(v, str) else f"{round_places(v, 2):f}"
+    if isinstance(v, str):
+        return v
+    return f"{round_places(v, 0):f}" if v == v.to_integral_value() else f"{round_places(v, 2):f}"
 
 
 def _pct(v: Any) -> str:

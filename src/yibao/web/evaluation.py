@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from yibao.control.audit import audit
-from yibao.control.models import ManualInput, SignOff, Upload, now
+from yibao.control.models import Job, ManualInput, SignOff, Upload, now
 from yibao.evaluate.step import DEFAULT_FRAMEWORK
 from yibao.web import data
 from yibao.web.app import cursor, render, require_found
@@ -89,6 +89,20 @@ def page(
             "locked": so is not None and so.status != "草稿",
         },
     )
+
+
+def _label(framework: str, year: int) -> str:
+    return f"{year} 年绩效评价 {framework}"
+
+
+def pending(s: Any, framework: str, year: int) -> bool:
+    """An evaluate job of this framework-year still queued or running."""
+    q = select(Job.id).where(
+        Job.kind == "evaluate",
+        Job.label == _label(framework, year),
+        Job.status.in_(("排队", "运行")),
+    )
+    return s.scalar(q.limit(1)) is not None
 
 
 def _editable(s: Any, framework: str, year: int) -> SignOff:
@@ -202,6 +216,8 @@ def _transition(
     _framework(framework)
     with request.app.state.cp.session() as s:
         so = signoff(s, framework, year)
+        if want == "草稿" and pending(s, framework, year):
+            raise HTTPException(409, "重新计算尚未完成,请稍候再提交(刷新页面查看结果)")
         if so.status != want:
             raise HTTPException(409, f"当前状态为“{so.status}”,不能执行此操作(需要“{want}”)")
         before = {"status": so.status}
@@ -340,6 +356,4 @@ def submit_evaluate(request: Request, who: Who, framework: str, year: int) -> in
         progress(f"总分 {ev.total} 分,等级 {ev.grade}")
         return {"total": ev.total, "grade": ev.grade}
 
-    return request.app.state.jobs.submit(
-        "evaluate", f"{year} 年绩效评价 {framework}", who.name, work
-    )
+    return request.app.state.jobs.submit("evaluate", _label(framework, year), who.name, work)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from yibao.control.audit import audit
 from yibao.evaluate.step import DEFAULT_FRAMEWORK
+from yibao.schema.codes import BUDGET_LEVELS
 from yibao.web import data
 from yibao.web.app import cursor, render, require_found
 from yibao.web.security import Who, require
@@ -33,7 +34,11 @@ def overview_charts(ov: dict[str, Any]) -> dict[str, Any]:
     bal = ov["balance"]
     sub = ov["subsidy"]
     latest = max((r["year"] for r in sub), default=None)
-    levels = sorted({r["budget_level"] for r in sub if r["year"] == latest})
+    order = {lv: i for i, lv in enumerate(BUDGET_LEVELS)}
+    levels = sorted(
+        {r["budget_level"] for r in sub if r["year"] == latest},
+        key=lambda lv: (order.get(lv, 99), lv),
+    )
     counties = sorted({(r["region_code"], r["region_name"]) for r in sub if r["year"] == latest})
     arrival = {
         "counties": [n for _c, n in counties],
