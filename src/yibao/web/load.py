@@ -81,10 +81,10 @@ async def _drive(base: str, users: int, seconds: float, year: int) -> dict:
 
 
 def run(workspace: Path, users: int = 20, seconds: float = 60, year: int | None = None) -> dict:
+    import duckdb
+
     from yibao.control.users import add_user
     from yibao.web.data import years
-
-    import duckdb
 
     con = duckdb.connect(str(workspace / "workspace.duckdb"), read_only=True)
     year = year or (years(con) or [2021])[-1]
