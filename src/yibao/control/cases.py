@@ -72,7 +72,35 @@ SUPERVISE_CASE_FINDINGS = Table(
     produced_by="cases",
     year_column="year",
 )
-CASE_TABLES = (SUPERVISE_CASES, SUPERVISE_CASE_FINDINGS)
+SUPERVISE_FINDING_REGIONS = Table(
+    "supervise_finding_regions",
+    "监管线索所属区划",
+    "One row per finding: the county it belongs to (the person's fund of the year, else the "
+    "institution's), so that region scopes filter findings without scanning enrolments.",
+    columns=(
+        c("year", "int32", "年度"),
+        c("rule", "string", "规则代码"),
+        c("key", "string", "线索键"),
+        c("region_code", "string", "区划代码", desc="参保人当年参保地;无参保人时为机构所在县"),
+    ),
+    key=("year", "rule", "key"),
+    produced_by="cases",
+    year_column="year",
+)
+CASE_TABLES = (SUPERVISE_CASES, SUPERVISE_CASE_FINDINGS, SUPERVISE_FINDING_REGIONS)
+
+#: The region of each finding, set-based (one row per finding).
+FINDING_REGIONS_SQL = """
+WITH f AS (SELECT year, rule, key, psn_no, fixmedins_code FROM supervise_findings),
+person AS (
+  SELECT e.year, e.psn_no, min(e.region_code) AS p_region FROM enrolments e
+  SEMI JOIN (SELECT DISTINCT year, psn_no FROM f WHERE psn_no IS NOT NULL) k
+    ON k.psn_no = e.psn_no AND k.year = e.year
+  GROUP BY e.year, e.psn_no)
+SELECT f.year, f.rule, f.key, coalesce(p.p_region, i.region_code) AS region_code
+FROM f LEFT JOIN person p ON p.psn_no = f.psn_no AND p.year = f.year
+LEFT JOIN institutions i ON i.fixmedins_code = f.fixmedins_code
+"""
 
 
 def fen(amount: str | Decimal) -> int:
@@ -294,6 +322,9 @@ class CaseSyncStep:
                     replace_rows(con, table, f"SELECT * FROM {name}", where="true")
                 finally:
                     con.unregister(name)
+            have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            if {"supervise_findings", "enrolments", "institutions"} <= have:
+                replace_rows(con, SUPERVISE_FINDING_REGIONS, FINDING_REGIONS_SQL, where="true")
         year_rows = sum(1 for r in cases if ctx.year is None or r["year"] == ctx.year)
         ctx.progress(f"已同步 {len(cases)} 个稽核案件")
         return StepResult(

@@ -145,6 +145,7 @@ def imports(
         "imports.html",
         {
             "loads": data.loads(cur),
+            "years": data.years(cur),
             "title": "数据导入",
             "tables": {n: t.label for n, t in TABLES.items()},
         },
@@ -204,6 +205,35 @@ async def upload(
         return res.to_dict()
 
     job = request.app.state.jobs.submit("import", f"导入 {row.file_name} → {table}", who.name, work)
+    return RedirectResponse(f"/jobs/{job}", status_code=303)
+
+
+@router.post("/imports/run")
+def run_steps(
+    request: Request, year: int = Form(...), who: Who = Depends(require("import", whole=True))
+) -> Response:
+    """Run every pipeline step for a year after new data (the order ``yibao run`` uses)."""
+    if not 1990 <= year <= 2100:
+        raise HTTPException(400, f"年度 {year} 无效")
+    ws, cp = request.app.state.ws, request.app.state.cp
+
+    def work(progress: Any) -> dict[str, Any]:
+        from yibao.control.cases import CaseSyncStep
+        from yibao.pipeline.context import build_context
+        from yibao.pipeline.runs import run_step
+        from yibao.pipeline.steps import STEPS
+
+        ctx = build_context(ws, year, user=who.name, role=who.key, progress=progress)
+        done = {}
+        for cls in STEPS:
+            step = CaseSyncStep(cp) if cls is CaseSyncStep else cls()
+            progress(f"{step.label} …")
+            res = run_step(ctx, step)
+            done[step.name] = sum(res.tables.values())
+            progress(f"{step.label}:写入 {done[step.name]} 行")
+        return done
+
+    job = request.app.state.jobs.submit("run", f"{year} 年全部步骤", who.name, work)
     return RedirectResponse(f"/jobs/{job}", status_code=303)
 
 

@@ -51,6 +51,7 @@ def _pct(v: Any) -> str:
 
 
 templates.env.filters.update(money=_money, num2=_num2, pct=_pct)
+templates.env.auto_reload = False  # templates ship with the package: no stat per render
 
 NAV = (
     ("/", "总览"),
@@ -65,11 +66,39 @@ NAV = (
 )
 
 
+class SecurityHeaders:
+    """Pure ASGI middleware: the security headers on every response (cheaper than
+    ``BaseHTTPMiddleware``, which costs a task and a thread hop per request)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.page = [(k.lower().encode(), v.encode()) for k, v in sec.HEADERS.items()]
+        self.static = [h for h in self.page if h[0] != b"cache-control"]
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.static if scope["path"].startswith("/static/") else self.page
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _v in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    h for h in extra if h[0] not in have
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def cursor(request: Request) -> Iterator[Any]:
     """A DuckDB cursor of the server's connection for one request."""
+    from yibao.web.data import Reader
+
     cur = request.app.state.ws.con.cursor()
     try:
-        yield cur
+        yield Reader(cur, str(request.app.state.ws_path))
     finally:
         cur.close()
 
@@ -99,16 +128,10 @@ def create_app(
     app.state.ws, app.state.cp, app.state.ws_path = ws, cp, ws_path
     app.state.session_hours = session_hours
     app.state.jobs = JobRunner(cp)
+    _startup_sync(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next):  # noqa: ANN001, ANN202
-        response = await call_next(request)
-        for k, v in sec.HEADERS.items():
-            if k == "Cache-Control" and request.url.path.startswith("/static/"):
-                continue
-            response.headers.setdefault(k, v)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(sec.LoginRequired)
     async def to_login(request: Request, _exc: Exception) -> Response:
@@ -129,6 +152,22 @@ def create_app(
     for mod in (pages, evaluation, admin):
         app.include_router(mod.router)
     return app
+
+
+def _startup_sync(app: FastAPI) -> None:
+    """Bring the workspace's copy of the cases (and the findings' regions) up to date."""
+    from yibao.control.cases import CaseSyncStep
+
+    ws, cp = app.state.ws, app.state.cp
+
+    def work(progress: Any) -> dict[str, Any]:
+        from yibao.pipeline.context import build_context
+        from yibao.pipeline.runs import run_step
+
+        res = run_step(build_context(ws, None, progress=progress), CaseSyncStep(cp))
+        return res.tables
+
+    app.state.jobs.submit("cases", "启动时同步稽核案件与线索区划", "system", work)
 
 
 def _auth_routes(app: FastAPI) -> None:

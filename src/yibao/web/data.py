@@ -10,18 +10,64 @@ audits before the page is rendered.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from yibao.privacy import mask_record
 
-MAX_FINDINGS = 500
+PAGE = 50
+#: Workspace metadata (table names, years, rule names; nothing user-specific) is cached for a
+#: few seconds and dropped whenever a job has written the workspace.
+META_TTL = 5.0
+_meta: dict[str, tuple[int, float, Any]] = {}
+_meta_lock = threading.Lock()
+_generation = 0
+
+
+def invalidate() -> None:
+    """Called by the job runner after every job (the workspace may have changed)."""
+    global _generation
+    with _meta_lock:
+        _generation += 1
+        _meta.clear()
+
+
+class Reader:
+    """A request's DuckDB cursor, with the workspace it reads (the metadata cache's key)."""
+
+    def __init__(self, cur: Any, key: str) -> None:
+        self.cur, self.cache_key = cur, key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cur, name)
+
+
+def _cached(cur: Any, key: str, compute: Callable[[], Any]) -> Any:
+    ws = getattr(cur, "cache_key", None)
+    if ws is None:  # a bare cursor (scripts, tests): no cache
+        return compute()
+    key = f"{ws}:{key}"
+    now = time.monotonic()
+    with _meta_lock:
+        hit = _meta.get(key)
+        gen = _generation
+    if hit is not None and hit[0] == gen and now - hit[1] < META_TTL:
+        return hit[2]
+    value = compute()
+    with _meta_lock:
+        if gen == _generation:
+            _meta[key] = (gen, now, value)
+    return value
 
 
 def tables(cur: Any) -> set[str]:
-    return {
-        r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
+    def get() -> set[str]:
+        return {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+    return _cached(cur, "tables", get)
 
 
 def _rows(cur: Any, sql: str, params: list | None = None) -> list[dict[str, Any]]:
@@ -38,12 +84,15 @@ def scope_sql(who: Any, column: str = "region_code") -> tuple[str, list[Any]]:
 
 
 def years(cur: Any) -> list[int]:
-    have = tables(cur)
-    found: set[int] = set()
-    for t in ("finance_balance", "indicator_values", "supervise_findings", "evaluate_results"):
-        if t in have:
-            found |= {r[0] for r in cur.execute(f"SELECT DISTINCT year FROM {t}").fetchall()}
-    return sorted(found)
+    def get() -> list[int]:
+        have = tables(cur)
+        found: set[int] = set()
+        for t in ("finance_balance", "indicator_values", "supervise_findings", "evaluate_results"):
+            if t in have:
+                found |= {r[0] for r in cur.execute(f"SELECT DISTINCT year FROM {t}").fetchall()}
+        return sorted(found)
+
+    return _cached(cur, "years", get)
 
 
 def regions(cur: Any, who: Any) -> list[dict[str, Any]]:
@@ -137,16 +186,27 @@ def indicator_queries(cur: Any, code: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+#: Findings with their region from ``supervise_finding_regions`` (the cases step writes it).
 FINDINGS_SQL = """
+SELECT f.*, r.region_code FROM supervise_findings f
+JOIN supervise_finding_regions r ON r.year = f.year AND r.rule = f.rule AND r.key = f.key
+WHERE f.year = ? AND ? IS NOT NULL
+"""
+#: The same computed live, for a workspace whose regions table is not written yet.
+FINDINGS_LIVE_SQL = """
 WITH f AS (SELECT * FROM supervise_findings WHERE year = ?),
 person AS (
   SELECT e.psn_no, min(e.region_code) AS p_region FROM enrolments e
-  WHERE e.year = ? AND e.psn_no IN (SELECT psn_no FROM f WHERE psn_no IS NOT NULL)
-  GROUP BY e.psn_no)
+  SEMI JOIN (SELECT psn_no FROM f WHERE psn_no IS NOT NULL) k ON k.psn_no = e.psn_no
+  WHERE e.year = ? GROUP BY e.psn_no)
 SELECT f.*, coalesce(p.p_region, i.region_code) AS region_code
 FROM f LEFT JOIN person p ON p.psn_no = f.psn_no
 LEFT JOIN institutions i ON i.fixmedins_code = f.fixmedins_code
 """
+
+
+def _findings_sql(cur: Any) -> str:
+    return FINDINGS_SQL if "supervise_finding_regions" in tables(cur) else FINDINGS_LIVE_SQL
 
 
 def findings(
@@ -160,9 +220,11 @@ def findings(
     min_amount: Decimal | None = None,
     keys: list[tuple[str, str]] | None = None,
     unmask: bool = False,
+    page: int = 0,
 ) -> list[dict[str, Any]]:
     """Findings of a year with the region they belong to (the person's fund, else the
-    institution's county), filtered in SQL by scope and by the page's filters."""
+    institution's county), filtered in SQL by scope and by the page's filters; ``PAGE`` rows
+    from ``page``, each with ``n_total`` and ``amount_total`` of all matching rows."""
     if "supervise_findings" not in tables(cur):
         return []
     where, params = scope_sql(who, "x.region_code")
@@ -183,8 +245,9 @@ def findings(
         conds.append("(" + " OR ".join("(x.rule = ? AND x.key = ?)" for _ in keys) + ")")
         extra += [v for k in keys for v in k]
     sql = (
-        f"SELECT * FROM ({FINDINGS_SQL}) x WHERE {' AND '.join(conds)} "
-        f"ORDER BY x.amount DESC, x.rank LIMIT {MAX_FINDINGS}"
+        "SELECT x.*, count(*) OVER () AS n_total, sum(x.amount) OVER () AS amount_total "
+        f"FROM ({_findings_sql(cur)}) x WHERE {' AND '.join(conds)} "
+        f"ORDER BY x.amount DESC, x.rank LIMIT {PAGE} OFFSET {PAGE * max(0, int(page))}"
     )
     rows = _rows(cur, sql, [year, year, *extra])
     return rows if unmask else [mask_record("supervise_findings", r) for r in rows]
@@ -193,9 +256,8 @@ def findings(
 def rules(cur: Any, year: int) -> list[tuple[str, str]]:
     if "supervise_findings" not in tables(cur):
         return []
-    return cur.execute(
-        "SELECT DISTINCT rule, rule_name FROM supervise_findings WHERE year = ? ORDER BY 1", [year]
-    ).fetchall()
+    sql = "SELECT DISTINCT rule, rule_name FROM supervise_findings WHERE year = ? ORDER BY 1"
+    return _cached(cur, f"rules{int(year)}", lambda: cur.execute(sql, [year]).fetchall())
 
 
 def evidence(cur: Any, finding: dict[str, Any], unmask: bool) -> dict[str, list[dict]]:
@@ -231,7 +293,7 @@ def hospitals(cur: Any, who: Any, year: int) -> list[dict[str, Any]]:
         f"any_value(x.hosp_lv) AS hosp_lv, any_value(x.region_code) AS region_code, "
         f"count(*) AS findings, sum(x.amount) AS amount, "
         f"string_agg(DISTINCT x.rule_name, '、') AS rules "
-        f"FROM ({FINDINGS_SQL}) x WHERE x.fixmedins_code IS NOT NULL AND {where} "
+        f"FROM ({_findings_sql(cur)}) x WHERE x.fixmedins_code IS NOT NULL AND {where} "
         f"GROUP BY x.fixmedins_code ORDER BY amount DESC",
         [year, year, *params],
     )

@@ -80,6 +80,9 @@ class JobRunner:
                     ),
                 )
             finally:
+                from yibao.web.data import invalidate
+
+                invalidate()
                 with self._cv:
                     self._pending -= 1
                     self._cv.notify_all()

@@ -211,6 +211,7 @@ def _unmask(request: Request, who: Who, what: str, rows: int) -> bool:
 def findings(
     request: Request,
     year: int | None = None,
+    page: int = 0,
     who: Who = Depends(require("view")),
     cur: Any = Depends(cursor),
 ) -> HTMLResponse:
@@ -221,17 +222,25 @@ def findings(
         hospital=f["hospital"],
         county=f["county"],
         min_amount=_amount(f["min_amount"]),
+        page=max(0, page),
     )
     rows = data.findings(cur, who, y, **args) if y else []
     if rows and _unmask(request, who, f"findings {y} {f}", len(rows)):
         rows = data.findings(cur, who, y, **args, unmask=True)
-    total = sum((r["amount"] or Decimal(0) for r in rows), Decimal(0))
+    n = rows[0]["n_total"] if rows else 0
+    total = rows[0]["amount_total"] if rows else Decimal(0)
+    q = {k: v for k, v in f.items() if v}
     ctx = {
         "rows": rows,
         "year": y,
         "years": data.years(cur),
         "f": f,
         "total": total,
+        "n": n,
+        "page": max(0, page),
+        "pages": -(-n // data.PAGE),
+        "query": q,
+        "unmasked": request.query_params.get("unmask") == "1" and who.can("unmask"),
         "rules": data.rules(cur, y) if y else [],
         "regions": data.regions(cur, who),
         "title": "监管线索",

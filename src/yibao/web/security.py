@@ -102,14 +102,21 @@ def _who(request: Request) -> Who | None:
     token = request.cookies.get(COOKIE)
     if not token:
         return None
-    with request.app.state.cp.session() as s:
-        ses = s.get(WebSession, token_hash(token))
-        if ses is None or ses.expires_at < now():
-            return None
-        u = s.get(UserRow, ses.user_id)
-        if u is None or not u.active:
-            return None
-        return Who(u.id, u.name, u.role, u.region_scope or "", ses.csrf, address_of(request))
+    q = (
+        select(UserRow.id, UserRow.name, UserRow.role, UserRow.region_scope, WebSession.csrf)
+        .join(WebSession, WebSession.user_id == UserRow.id)
+        .where(
+            WebSession.token_hash == token_hash(token),
+            WebSession.expires_at > now(),
+            UserRow.active.is_(True),
+        )
+    )
+    with request.app.state.cp.engine.connect() as con:  # one query, no ORM unit of work
+        row = con.execute(q).first()
+    if row is None:
+        return None
+    uid, name, role, scope, csrf = row
+    return Who(uid, name, role, scope or "", csrf, address_of(request))
 
 
 class LoginRequired(Exception):
