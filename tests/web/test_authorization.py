@@ -63,8 +63,7 @@ def ids(web: Web) -> dict[str, str]:
     return {
         "case_id": str(case_id),
         "year": str(YEAR),
-        "rule": f["rule"],
-        "key": f["key"],
+        "rank": str(f["rank"]),
         "code": "reserve_months",
         "job_id": str(job),
         "upload_id": str(upload_id),
@@ -212,7 +211,7 @@ def test_region_scope_is_enforced_in_the_queries(web, ids):
             data={
                 "csrf_token": csrf,
                 "year": YEAR,
-                "sel": [f"{other[0]['rule']}|{other[0]['key']}"],
+                "sel": [str(other[0]["rank"])],
             },
         )
         assert r.status_code == 400

@@ -166,7 +166,8 @@ def open_case(
         )
     after = {
         "fixmedins_code": k.fixmedins_code,
-        "findings": [(f["rule"], f["key"]) for f in findings],
+        # rule and rank, never the key: a person rule's key is the ID number
+        "findings": [(f["rule"], f.get("rank")) for f in findings],
     }
     audit(s, who.name, who.role, "case.open", "case", k.id, after=after, address=address)
     return k

@@ -49,9 +49,9 @@ def case_open(
     who: Who = Depends(require("case.edit")),
     cur: Any = Depends(cursor),
 ) -> RedirectResponse:
-    keys = [tuple(x.split("|", 1)) for x in sel if "|" in x]
-    found = data.findings(cur, who, year, keys=keys, unmask=True) if keys else []
-    if len(found) != len(keys) or not keys:
+    ranks = sorted({int(x) for x in sel if x.strip().isdigit()})
+    found = data.findings(cur, who, year, ranks=ranks, unmask=True) if ranks else []
+    if len(found) != len(ranks) or not ranks:
         raise HTTPException(400, "所选线索不存在或不在您的区域范围内")
     try:
         with request.app.state.cp.session() as s:

@@ -219,6 +219,7 @@ def findings(
     county: str = "",
     min_amount: Decimal | None = None,
     keys: list[tuple[str, str]] | None = None,
+    ranks: list[int] | None = None,
     unmask: bool = False,
     page: int = 0,
 ) -> list[dict[str, Any]]:
@@ -244,6 +245,9 @@ def findings(
     if keys:
         conds.append("(" + " OR ".join("(x.rule = ? AND x.key = ?)" for _ in keys) + ")")
         extra += [v for k in keys for v in k]
+    if ranks is not None:  # the finding's rank: unique in a year, and no personal data in URLs
+        conds.append(f"x.rank IN ({', '.join('?' for _ in ranks) or 'NULL'})")
+        extra += [int(r) for r in ranks]
     sql = (
         "SELECT x.*, count(*) OVER () AS n_total, sum(x.amount) OVER () AS amount_total "
         f"FROM ({_findings_sql(cur)}) x WHERE {' AND '.join(conds)} "

@@ -249,18 +249,17 @@ def findings(
     return render(request, name, ctx)
 
 
-@router.get("/findings/{year}/{rule}/{key}", response_class=HTMLResponse)
+@router.get("/findings/{year}/{rank}", response_class=HTMLResponse)
 def finding_detail(
     request: Request,
     year: int,
-    rule: str,
-    key: str,
+    rank: int,
     who: Who = Depends(require("view")),
     cur: Any = Depends(cursor),
 ) -> HTMLResponse:
-    rows = data.findings(cur, who, year, keys=[(rule, key)], unmask=True)
+    rows = data.findings(cur, who, year, ranks=[rank], unmask=True)
     raw = require_found(rows[0] if rows else None, "线索")
-    unmask = _unmask(request, who, f"finding {year} {rule}", 1)
+    unmask = _unmask(request, who, f"finding {year} #{rank}", 1)
     ev = data.evidence(cur, raw, unmask)
     shown = raw if unmask else data.mask_record("supervise_findings", raw)
     return render(
