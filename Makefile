@@ -5,11 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHELL := /bin/bash
 
-.PHONY: install sysdeps demo test fuzz bench lint schema-docs mutate clean
+.PHONY: install sysdeps demo test fuzz bench bench-web lint schema-docs mutate clean
 
 # Debian packages the reports need: CJK fonts (the documented fallbacks for 仿宋_GB2312, 黑体, 楷体,
-# 小标宋), LibreOffice for the PDF, poppler for rendering pages in the tests.
-SYSDEPS := fonts-noto-cjk fonts-arphic-ukai libreoffice-writer-nogui poppler-utils
+# 小标宋), LibreOffice for the PDF, poppler for rendering pages in the tests.  The workbench tests
+# (issue 18) need chromium (Playwright drives it; its own browser download is not used) and the
+# PostgreSQL server (a throwaway cluster per test run, tests/web/pg.py).
+SYSDEPS := fonts-noto-cjk fonts-arphic-ukai libreoffice-writer-nogui poppler-utils chromium postgresql
 
 install: $(STAMP) sysdeps
 
@@ -48,6 +50,13 @@ bench: $(STAMP)
 	$(BIN)/yibao bench synth --preset yiyang-2019 --scale $${SCALE:-1} --json
 	$(BIN)/yibao bench settle --claims $${CLAIMS:-10000000} --json
 	$(BIN)/yibao bench ingest --rows $${ROWS:-10000000} --json
+
+# Workbench load (issue 18), never part of `make test`: the full demo (scale 0.2) once, then
+# USERS (20) signed-in users request the overview and findings pages for SECONDS (60) on
+# 127.0.0.1; prints p50/p95 latency and errors as JSON (goal: p95 ≤ 500 ms, no errors).
+bench-web: $(STAMP)
+	@test -f out/bench-web/workspace.duckdb || $(BIN)/yibao demo --out out/bench-web
+	$(BIN)/python -m yibao.web.load out/bench-web --users $${USERS:-20} --seconds $${SECONDS:-60}
 
 # Mutation testing (issue 19), never part of `make test`: mutmut over money, settle, ingest/validate
 # and finance/subsidy ([tool.mutmut] in pyproject.toml). All ~3,500 mutants take hours on 2 cores;

@@ -744,6 +744,22 @@ def user_remove(
     out.print(f"已删除用户 {name}")
 
 
+@app.command()
+def serve(
+    workspace: Annotated[Path, typer.Argument(help="工作区目录 / workspace")],
+    host: Annotated[str, typer.Option(help="监听地址 / bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+) -> None:
+    """启动网页工作台 / start the web workbench (issue 18)."""
+    from yibao.engine.workspace import WorkspaceError
+    from yibao.web.app import serve as run_server
+
+    try:
+        run_server(workspace, host=host, port=port)
+    except WorkspaceError as exc:
+        _fail(str(exc))
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -111,7 +111,7 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
         text += finance_section(rep, summary.steps[1].result.outputs, data, check)
         text += supervise_section(ws, supervised, summary.steps[2].result.outputs, data, check)
         text += check.section
-        evaluation = summary.steps[3].result.detail
+        evaluation = next(o for o in summary.steps if o.step.name == "evaluate").result.detail
         text += evaluation_markdown(evaluation, "## 八、绩效评价(项目支出绩效自评表 self-2020)")
         (reports / "导入与数据质量报告.md").write_text(text, encoding="utf-8")
         official = write_official_report(ws, out_dir / "report", console)

@@ -272,6 +272,15 @@ def test_every_data_backed_indicator_has_an_independent_check():
     # the payment indicators need `yibao payment` on a three-year region: their plain-SQL
     # check is tests/payment/test_region.py::test_indicators_equal_plain_sql
     checked |= {"dip_case_coverage", "dip_fund_share", "budget_use_progress"}
+    # The case indicators (issue 18) are checked against hand-computed case records in
+    # tests/web/test_control_plane.py::test_closed_cases_feed_the_case_indicators.
+    cases = {
+        "inspections_count",
+        "recovered_amount",
+        "penalty_amount",
+        "supervision_confirmed_rate",
+    }
+    checked |= cases
     assert set(data_codes()) == checked
 
 

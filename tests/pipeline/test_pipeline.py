@@ -140,7 +140,8 @@ def test_a_re_run_replaces_the_year_and_records_every_run(run_ws: Path, gbk_fold
             "SELECT step, year, status, policy_name, policy_hash, engine, input_loads "
             "FROM _runs ORDER BY run_id"
         ).fetchall()
-        assert [r[0] for r in runs] == ["settle", "finance", "supervise", "evaluate"] * 2
+        steps = ["settle", "finance", "supervise", "cases", "evaluate"]  # cases: issue 18
+        assert [r[0] for r in runs] == steps * 2
         assert {r[1:4] for r in runs} == {(YEAR, "ok", "synth-demo-county")}
         assert {r[4] for r in runs} == {policy_hash(load_policy(gbk_folder / "policy.yaml"))}
         assert json.loads(runs[0][6])["claims"] == [5]
@@ -213,7 +214,7 @@ def test_steps_share_one_context(run_ws: Path):
         assert ctx.policy.name == "synth-demo-county" and len(ctx.policy_hash) == 64
         summary = run_folder(ws, YEAR)  # no folder: the steps alone
         steps = [o.step.name for o in summary.steps]
-        assert steps == ["settle", "finance", "supervise", "evaluate"]
+        assert steps == ["settle", "finance", "supervise", "cases", "evaluate"]
         assert all(o.error is None for o in summary.steps)
         notes = [n for o in summary.steps for n in o.result.notes]
         assert any(n.code == "subsidy_short" and n.scope == "level" for n in notes)

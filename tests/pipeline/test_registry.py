@@ -42,6 +42,7 @@ def test_every_derived_table_declares_its_step_year_and_labels():
             "evaluate",
             "payment",
             "payment_catalogue",
+            "cases",  # issue 18: the workbench's inspection cases
         ), t.name
         assert t.year_column in t.column_names, t.name
         assert set(t.key) <= set(t.column_names), t.name

@@ -105,14 +105,17 @@ def test_unmask_needs_a_stored_user_whose_role_may_unmask(ws_path, monkeypatch):
     masked = path / "reports" / f"监管筛查工作清单-{YEAR}.xlsx"
     assert certno in repr(_sheet(unmasked, "工作清单"))
     assert certno not in repr(_sheet(masked, "工作清单"))  # not overwritten
-    import duckdb
+    from sqlalchemy import select
 
-    con = duckdb.connect(str(path / "workspace.duckdb"), read_only=True)
-    audit = con.execute("SELECT user_name, role, command, output FROM _audit_unmask").fetchall()
-    hashes = con.execute("SELECT password_hash FROM _users").fetchall()
-    con.close()
+    from yibao.control.db import open_control
+    from yibao.control.models import User
+    from yibao.control.users import unmask_audit
+
+    audit = [(a[0], a[1], a[2], a[4]) for a in unmask_audit(path)]
+    with open_control(path).session() as s:
+        hashes = list(s.scalars(select(User.password_hash)))
     assert audit == [("li", "稽核", "supervise --unmask", str(unmasked))]
-    assert all("li-secret-9" not in h[0] and h[0].startswith("scrypt$") for h in hashes)
+    assert hashes and all("li-secret-9" not in h and h.startswith("$argon2id$") for h in hashes)
 
 
 def test_bad_requests_exit_2(ws_path, tmp_path):

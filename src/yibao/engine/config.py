@@ -33,6 +33,11 @@ KEYS: dict[str, tuple[Any, str]] = {
     "memory_limit": (lambda v: isinstance(v, str) and bool(_SIZE.match(v.strip())), "如 4GB"),
     "threads": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "正整数"),
     "spark": (lambda v: isinstance(v, dict), "映射(master 或 remote、conf、parquet_dir …)"),
+    # The workbench's control plane (issue 18): a SQLAlchemy URL, e.g. postgresql+psycopg://….
+    "control_url": (
+        lambda v: isinstance(v, str) and v.startswith(("sqlite:", "postgresql")),
+        "SQLAlchemy 地址(sqlite:///… 或 postgresql+psycopg://…)",
+    ),
 }
 _MASTER = re.compile(r"^(local(\[(\d+|\*)(,\d+)?\])?|spark://[\w.\-]+(:\d+)?(,[\w.\-]+(:\d+)?)*"
                      r"|yarn|k8s://\S+|mesos://\S+)$")  # fmt: skip

@@ -42,30 +42,6 @@ _input(
     seed="000",
 )
 _input(
-    "recovered_amount",
-    "追回违规使用医保基金",
-    "元",
-    "正向",
-    "稽核追回的基金金额(待案件处理功能)",
-    seed="001",
-)
-_input(
-    "penalty_amount",
-    "行政处罚金额",
-    "元",
-    "正向",
-    "对定点医药机构的罚款金额(待案件处理功能)",
-    seed="001",
-)
-_input(
-    "inspections_count",
-    "现场检查家次",
-    "家次",
-    "正向",
-    "定点医疗机构和零售药店现场检查家次",
-    seed="001",
-)
-_input(
     "drug_online_purchase_rate",
     "药品网采率",
     "%",

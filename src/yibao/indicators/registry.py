@@ -125,7 +125,7 @@ def get_indicator(code: str) -> Indicator:
 
 def load_library() -> dict[str, Indicator]:
     """Import the built-in library once (its decorators fill the registry)."""
-    from yibao.indicators import fund_operation, inputs, library  # noqa: F401
+    from yibao.indicators import cases, fund_operation, inputs, library  # noqa: F401
     from yibao.payment import indicators  # noqa: F401  (DIP and budget control)
 
     return INDICATORS

@@ -150,7 +150,8 @@ class SuperviseStep:
         )
 
 
+from yibao.control.cases import CaseSyncStep  # noqa: E402 - cases recorded in the workbench
 from yibao.evaluate.step import EvaluateStep  # noqa: E402 - the evaluate package's own step
 
 #: Every step that exists for a year, in the order ``yibao run`` runs them.
-STEPS = (SettleStep, FinanceStep, SuperviseStep, EvaluateStep)
+STEPS = (SettleStep, FinanceStep, SuperviseStep, CaseSyncStep, EvaluateStep)

@@ -9,6 +9,7 @@ all read this one registry.
 
 from __future__ import annotations
 
+from yibao.control.cases import CASE_TABLES
 from yibao.evaluate.tables import EVALUATE_TABLES
 from yibao.finance.employee_tables import EMPLOYEE_TABLES
 from yibao.payment.tables import PAYMENT_TABLES
@@ -610,6 +611,7 @@ DERIVED: dict[str, Table] = {
         SUPERVISE_FINDINGS,
         SUPERVISE_HOSPITAL_SUMMARY,
         SUPERVISE_RUNS,
+        *CASE_TABLES,
         *EVALUATE_TABLES,
         *PAYMENT_TABLES,
     )

@@ -1,0 +1,1 @@
+"""The web workbench (issue 18): ``yibao serve``."""
