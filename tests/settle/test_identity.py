@@ -7,7 +7,7 @@ from datetime import datetime
 import pyarrow as pa
 import pytest
 
-from yibao.engine.backend import connect_engine
+from yibao.engine.backend import connect_engine, from_arrow
 from yibao.settle.identity import (
     SOURCE_CLAIM,
     SOURCE_DEFAULT,
@@ -57,7 +57,7 @@ EXPECTED = [
 def _run(engine: str) -> list[tuple]:
     con = connect_engine(engine)
     t = {
-        n: con.create_table(f"idt_{n}_{engine}", v, overwrite=True)
+        n: from_arrow(con, f"idt_{n}_{engine}", v)
         for n, v in (("c", CLAIMS), ("e", ENROLMENTS), ("p", PERSONS))
     }
     out = con.to_pyarrow(with_identity(t["c"], t["e"], t["p"])).to_pylist()

@@ -7,9 +7,15 @@ are handed over as partitioned Parquet, since Spark cannot read a DuckDB file.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from yibao.engine.spark import EngineUnavailable, expose, spark_session, spark_settings
 
@@ -20,7 +26,15 @@ if TYPE_CHECKING:
 
 EngineName = Literal["duckdb", "pyspark"]
 ENGINES: tuple[str, ...] = ("duckdb", "pyspark")
-__all__ = ["ENGINES", "EngineUnavailable", "connect_engine", "expose_to_spark", "spark_session"]
+__all__ = [
+    "ENGINES",
+    "EngineUnavailable",
+    "connect_engine",
+    "expose_to_spark",
+    "from_arrow",
+    "spark_session",
+]
+_SPARK_TMP: list[Path] = []
 
 
 def connect_engine(engine: EngineName = "duckdb", ws: Workspace | None = None) -> BaseBackend:
@@ -36,3 +50,19 @@ def connect_engine(engine: EngineName = "duckdb", ws: Workspace | None = None) -
 def expose_to_spark(ws: Workspace, backend: BaseBackend, tables: list[str]) -> None:
     """Hand workspace tables to Spark as Parquet by year and region, as views of the same name."""
     expose(ws, backend, tables)
+
+
+def from_arrow(backend: BaseBackend, name: str, table: pa.Table) -> ibis.Table:
+    """An Arrow table as an engine table, NULLs kept.
+
+    Ibis hands an in-memory table to PySpark through pandas, which turns a NULL string into
+    "NaN" and fails on a NULL decimal; a Parquet file keeps both, so Spark reads one.
+    """
+    if backend.name != "pyspark":
+        return backend.create_table(name, table, overwrite=True)
+    if not _SPARK_TMP:
+        _SPARK_TMP.append(Path(tempfile.mkdtemp(prefix="yibao-spark-")))
+        atexit.register(shutil.rmtree, _SPARK_TMP[0], True)
+    path = _SPARK_TMP[0] / f"{name}-{len(list(_SPARK_TMP[0].iterdir()))}.parquet"
+    pq.write_table(table, path)
+    return backend.read_parquet(str(path), table_name=name)

@@ -11,7 +11,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yibao.engine.backend import connect_engine
+from yibao.engine.backend import connect_engine, from_arrow
 from yibao.engine.workspace import Workspace, replace_rows, transaction
 from yibao.ingest.validate import ROW
 from yibao.pipeline import provenance
@@ -61,7 +61,7 @@ def _run_chain(typed: pa.Table, policy: Policy, engine: str) -> pa.Table:
     spec, periods = build_periods(policy)
     starts = periods.column("p_start").to_pylist()
     con = connect_engine(engine)  # type: ignore[arg-type]
-    claims = con.create_table("yibao_settle_claims", typed, overwrite=True)
+    claims = from_arrow(con, "yibao_settle_claims", typed)
     expr = settle_chain(claims, chain_periods(periods), starts, spec)
     out = con.to_pyarrow(expr)
     # Back to the input's order, vectorised in Arrow (no Python loop over claims).
