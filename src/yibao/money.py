@@ -218,3 +218,10 @@ def fen_of_draws(values: object) -> object:
     import numpy as np
 
     return np.floor(np.asarray(values, dtype=np.float64) * 100 + 0.5).astype(np.int64)
+
+
+def whole_yuan_fen(fen: object) -> object:
+    """Integer fen (numpy, ≥ 0) rounded half-up to whole 元: wages and bases are declared in 元."""
+    import numpy as np
+
+    return (np.asarray(fen, dtype=np.int64) + 50) // 100 * 100

@@ -111,7 +111,7 @@ def test_validation_and_rounding_agree_on_duckdb_and_pyspark():
     duck = _run("duckdb")
     spark = _run("pyspark")
     assert duck[0] == spark[0] and len(duck[0]) == 199 + 3 + 3
-    assert duck[1] == spark[1] and len({e[0][1] for e in duck[1]}) == 11
+    assert duck[1] == spark[1] and len({e[0][1] for e in duck[1]}) == 12
     bad_dx = [dict(e) for e in duck[1] if dict(e)["column_name"] == "dise_codg"]
     assert [(e["_row"], e["value"]) for e in bad_dx] == [(len(_staged()) + 1, "J18.999x999")]
     typed = {dict(r)["setl_id"]: dict(r) for r in duck[0]}

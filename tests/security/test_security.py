@@ -37,6 +37,8 @@ def _private_env(tmp_path, monkeypatch):
 
 
 def _ingest(ws: Path, f: Path, table: str = "claims"):
+    if not (ws / "yibao.yaml").exists():  # issue 12: ingest never creates a workspace
+        assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
     return runner.invoke(app, ["ingest", str(ws), str(f), "--table", table])
 
 
@@ -66,7 +68,7 @@ def test_hostile_headers_reach_sql_only_quoted(tmp_path):
     f = write_csv(tmp_path / "h.csv", header, [[*claim_row(1, 医疗类别="99"), "1", "2"]])
     ws = tmp_path / "ws"
     res = _ingest(ws, f)
-    assert res.exit_code == 1, res.output
+    assert res.exit_code == 2, res.output  # issue 12: no row accepted is exit 2
     con = duckdb.connect(str(ws / "workspace.duckdb"), read_only=True)
     record = con.execute("SELECT record FROM _quarantine").fetchone()[0]
     assert con.execute("SELECT count(*) FROM claims").fetchone() == (0,)
@@ -218,7 +220,8 @@ def test_plaintext_copies_are_removed_on_open_and_after_kill_9(tmp_path):
     assert list((ws / "tmp").glob("yibao-plain-*"))  # the kill left it …
     res = runner.invoke(app, ["quarantine", str(ws)])  # … a reader does not touch it …
     assert res.exit_code == 0
-    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0  # … the next writer removes it
+    # … the next command that opens it for writing removes it
+    assert runner.invoke(app, ["user", "list", "--workspace", str(ws)]).exit_code == 0
     assert not list((ws / "tmp").glob("yibao-plain-*"))
     con = duckdb.connect(str(ws / "workspace.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM claims").fetchone() == (0,)  # nothing partial

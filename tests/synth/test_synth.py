@@ -136,7 +136,10 @@ def test_calibration_targets_hold_at_small_scale(gen: Path) -> None:
             f"AND act_ipt_days <= 30 AND fixmedins_code NOT IN ({inflated}) GROUP BY 1"
         ).fetchall()
     )
-    assert 10_500 <= by_level[3] <= 14_500
+    # Issue 12 gave tertiary costs a heavy tail (大病 claims of the size of the premium), so the
+    # mean of a few hundred stays moves by thousands between seeds: a wider band until the
+    # mixed-severity cost model lands (noted on issue 12).
+    assert 9_000 <= by_level[3] <= 16_000
     assert 5_800 <= by_level[2] <= 7_600
     assert 3_000 <= by_level[1] <= 4_300
     los = con.execute("SELECT avg(act_ipt_days) FROM c WHERE med_type = 21 AND act_ipt_days <= 30")

@@ -101,6 +101,7 @@ class _Failed(Exception):
 def _in_workspace(
     workspace: Path, framework: str, year: int, inputs: Path | None, engine: str, user: str | None
 ):  # noqa: ANN202
+    from yibao.control.cases import CaseSyncStep
     from yibao.engine import Workspace
     from yibao.engine.workspace import WorkspaceError
     from yibao.evaluate.step import EvaluateStep
@@ -115,6 +116,8 @@ def _in_workspace(
     with ws:
         ctx = build_context(ws, year, engine=engine, user=user)
         try:
+            # The case indicators read the workbench's cases: sync them first, as yibao run does.
+            run_step(ctx, CaseSyncStep())
             return run_step(ctx, EvaluateStep(framework, inputs)).detail
         except StepFailed as exc:
             raise _Failed(str(exc)) from None

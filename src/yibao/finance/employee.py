@@ -26,7 +26,7 @@ import pyarrow as pa
 from yibao.money import fen_exact, fen_expr, from_fen, money_expr, ppm_exact, ratio, round_ppm_expr
 from yibao.pipeline.contract import Note
 from yibao.policy import Policy
-from yibao.schema.codes import EMPLOYEE
+from yibao.schema.codes import EMPLOYEE, YEAR_MONTH
 
 P = "financing.employee."
 ZERO = Decimal("0.00")
@@ -50,7 +50,7 @@ def month_params(policy: Policy, year: int) -> pa.Table:
         bounds = wage is not None and lo is not None and hi is not None
         rows.append(
             {
-                "m_ym": year * 100 + m,
+                "m_ym": year * YEAR_MONTH + m,
                 "employer_ppm": None if er is None else ppm_exact(er),
                 "employee_ppm": None if ee is None else ppm_exact(ee),
                 # A bound is money: floor/cap of the base rounded half-up to the fen.

@@ -180,3 +180,6 @@ ORDINARY = "普通人员"
 BUDGET_LEVELS: tuple[str, ...] = tuple(BUDGET_LEVEL)
 #: Hospital levels that have their own deductibles and ratios (一级, 二级, 三级).
 RATED_HOSP_LEVELS: tuple[str, ...] = ("1", "2", "3")
+
+#: A month as the integer yyyymm (征缴 month, 清算 period): year × YEAR_MONTH + month.
+YEAR_MONTH = 100

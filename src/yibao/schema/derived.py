@@ -74,6 +74,8 @@ SETTLEMENTS = Table(
         c("maf_raw_fen", "int", "医疗救助本单应付(封顶前)", "分"),
         c("maf_cum_fen", "int", "医疗救助年度累计", "分"),
         c("maf_limit_fen", "int", "医疗救助年度限额", "分"),
+        c("acct_pay_fen", "int", "个人账户支出(记录)", "分"),
+        c("acct_excess_fen", "int", "个人账户支出超过个人负担的部分", "分", desc="大于 0 即为差异"),
         c("psn_idet_type", "string", "人员身份类别(结算所用)"),
         c(
             "psn_idet_source",
@@ -81,8 +83,6 @@ SETTLEMENTS = Table(
             "身份来源",
             desc="结算单 / 参保登记(当年度)/ 人员登记(persons)/ 未记录,按普通人员",
         ),
-        c("acct_pay_fen", "int", "个人账户支出(记录)", "分"),
-        c("acct_excess_fen", "int", "个人账户支出超过个人负担的部分", "分", desc="大于 0 即为差异"),
         c("policy_name", "string", "政策"),
         c("settled_at", "timestamp", "复核时间"),
     ),

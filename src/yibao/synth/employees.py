@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from yibao.money import fen_exact, fen_of_draws, ppm_exact, whole_yuan_fen
 from yibao.policy import Policy
+from yibao.schema.codes import YEAR_MONTH
 
 from .vec import concat, money, zpad
 
@@ -59,12 +61,12 @@ def employee_tables(
     rows = np.flatnonzero(employee)
     n = len(rows)
     retired = age[rows] >= RETIREMENT_AGE
-    wage_fen = int(_param(policy, "average_wage", year) * 100)
-    lo = wage_fen * int(_param(policy, "base_floor_ratio", year) * 1_000_000) // 1_000_000
-    hi = wage_fen * int(_param(policy, "base_cap_ratio", year) * 1_000_000) // 1_000_000
-    er = int(_param(policy, "employer_rate", year) * 1_000_000)
-    ee = int(_param(policy, "employee_rate", year) * 1_000_000)
-    wage = np.round(wage_fen * rng.lognormal(-0.08, 0.4, n) / 100).astype(np.int64) * 100
+    wage_fen = fen_exact(_param(policy, "average_wage", year))
+    lo = wage_fen * ppm_exact(_param(policy, "base_floor_ratio", year)) // 1_000_000
+    hi = wage_fen * ppm_exact(_param(policy, "base_cap_ratio", year)) // 1_000_000
+    er = ppm_exact(_param(policy, "employer_rate", year))
+    ee = ppm_exact(_param(policy, "employee_rate", year))
+    wage = whole_yuan_fen(fen_of_draws(wage_fen / 100 * rng.lognormal(-0.08, 0.4, n)))
     base = np.clip(wage, lo, hi)
     n_emp = max(1, -(-n // PER_EMPLOYER))
     employer = rng.integers(0, n_emp, n)
@@ -74,7 +76,7 @@ def employee_tables(
     if (~retired).any():
         for e in [int(rng.choice(np.unique(employer[~retired])))]:
             m = employer == e
-            base[m] = wage[m] // 2 // 100 * 100  # declares half: below the floor for most
+            base[m] = whole_yuan_fen(wage[m] // 2)  # declares half: below the floor for most
             key = f"U{county_code}{e + 1:05d}"
             truth.append(
                 {
@@ -107,7 +109,7 @@ def employee_tables(
             "emp_name": emp_name.take(pa.array(rep)),
             "psn_no": psn_no.take(pa.array(rows[rep])),
             "region_code": pa.array([county_code] * len(rep), pa.string()),
-            "clct_ym": pa.array(year * 100 + np.tile(months, len(w)), pa.int64()),
+            "clct_ym": pa.array(year * YEAR_MONTH + np.tile(months, len(w)), pa.int64()),
             "contribution_base": money(base[rep]),
             "emp_amount": money(emp_part[rep]),
             "psn_amount": money(psn_part[rep]),
@@ -221,7 +223,7 @@ def end_enrolment(
         is_emp, pa.scalar(end, pa.date32()), enrolments.column(i).cast(pa.date32())
     )
     enrolments = enrolments.set_column(i, "end_date", col)
-    last = end.year * 100 + end.month
+    last = end.year * YEAR_MONTH + end.month
     keep = pa.compute.or_(
         pa.compute.not_equal(contributions.column("psn_no"), who),
         pa.compute.less_equal(contributions.column("clct_ym"), last),
