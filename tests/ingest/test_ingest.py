@@ -189,9 +189,10 @@ def test_an_exception_mid_load_rolls_everything_back(ws, tmp_path, monkeypatch):
     real = loader._run
 
     def boom(con, sql, params=None):
-        if sql.startswith("INSERT INTO _quarantine"):
+        res = real(con, sql, params)
+        if sql.startswith("INSERT INTO claims"):  # the rows went in; then the disk is full
             raise RuntimeError("disk full")
-        return real(con, sql, params)
+        return res
 
     monkeypatch.setattr(loader, "_run", boom)
     f = write_csv(tmp_path / "c.csv", CLAIM_HEADER_CN, [claim_row(1), claim_row(2)])

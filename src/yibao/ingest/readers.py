@@ -11,7 +11,7 @@ import codecs
 import csv
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,25 +223,26 @@ def _finish(
     rejects: str | None = None,
     first_row: int = 2,
     title_rows: tuple[str, ...] = (),
+    before_count: Callable[[], None] | None = None,
 ) -> Staged:
-    """Number the rows a user sees (header = row 1) and count them.
+    """Read ``source_sql`` (columns c0…cN in file order) into ``target`` in one pass, numbering
+    the rows a user sees (header = row 1).
 
-    ``source_sql`` yields columns c0…cN in file order.  DuckDB keeps insertion order, so rowid
-    follows the file; inside a transaction rowids start at a large offset, hence the
-    subtraction.  Records the CSV reader refused keep their own numbers, and the accepted
-    ones fill the numbers in between (an ASOF join), so every row keeps its place.
+    ``row_number() OVER ()`` is a streaming window in DuckDB: with insertion order preserved
+    it follows the file, without a second copy of the data.  Records the CSV reader refused
+    (known only once the read is done) keep their own numbers, and the accepted ones are then
+    renumbered to fill the numbers in between (an ASOF join), so every row keeps its place.
     ``first_row`` is the number of the first data row (2, or more below title rows).
     """
     cols = ", ".join(f"CAST(c{i} AS VARCHAR) AS c{i}" for i in range(len(headers)))
-    con.execute(f"CREATE TEMP TABLE {target}_raw AS SELECT {cols} FROM {source_sql}")
-    base = f"rowid - (SELECT min(rowid) FROM {target}_raw)"
+    con.execute(
+        f"CREATE TEMP TABLE {target} AS SELECT {cols}, "
+        f"row_number() OVER () + {int(first_row) - 1} AS _row FROM {source_sql}"
+    )
+    if before_count is not None:  # the CSV reader's refused records, once the read is done
+        before_count()
     n_rej = con.execute(f"SELECT count(*) FROM {rejects}").fetchone()[0] if rejects else 0
-    if not n_rej:
-        con.execute(
-            f"CREATE TEMP TABLE {target} AS SELECT *, {base} + {int(first_row)} AS _row "
-            f"FROM {target}_raw"
-        )
-    else:
+    if n_rej:
         # Accepted record k (from 0) takes the k-th number ≥ 2 not used by a rejected one:
         # k + 2 + the number of rejected records with at most k accepted ones before them
         # (consecutive rejected records share that count, hence the max).
@@ -252,14 +253,14 @@ def _finish(
             f"row_number() OVER (ORDER BY _row) AS skip FROM {rejects}) GROUP BY 1"
         )
         con.execute(
-            f"CREATE TEMP TABLE {target} AS SELECT r.*, "
+            f"CREATE TEMP TABLE {target}_n AS SELECT r.* EXCLUDE (_row, _k), "
             f"r._k + {int(first_row)} + coalesce(g.skip, 0) AS _row "
-            f"FROM (SELECT *, {base} AS _k FROM {target}_raw) r "
+            f"FROM (SELECT *, _row - {int(first_row)} AS _k FROM {target}) r "
             f"ASOF LEFT JOIN {target}_gaps g ON r._k >= g.free_before"
         )
-        con.execute(f"ALTER TABLE {target} DROP COLUMN _k")
         con.execute(f"DROP TABLE {target}_gaps")
-    con.execute(f"DROP TABLE {target}_raw")
+        con.execute(f"DROP TABLE {target}")
+        con.execute(f"ALTER TABLE {target}_n RENAME TO {target}")
     rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
     return Staged(
         headers=headers,
@@ -269,6 +270,22 @@ def _finish(
         rejects=rejects if n_rej else None,
         title_rows=title_rows,
     )
+
+
+def _collect_rejects(con: duckdb.DuckDBPyConnection, target: str, rej: str) -> None:
+    """``{target}_rej`` (_row, column_name, value, reason) from DuckDB's rejects table."""
+    reasons = " ".join(
+        f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in _REJECT_REASONS.items()
+    )
+    con.execute(
+        f"CREATE TEMP TABLE {target}_rej AS SELECT CAST(line AS BIGINT) AS _row, "
+        "'_record' AS column_name, left(arg_min(csv_line, error_type), 500) AS value, "
+        f"CASE arg_min(error_type, error_type) {reasons} "
+        "ELSE '该行无法按 CSV 格式解析' END AS reason "
+        f"FROM {rej} GROUP BY line"
+    )
+    con.execute(f"DROP TABLE {rej}")
+    con.execute(f"DROP TABLE IF EXISTS {rej}_scan")
 
 
 def _csv_header(src: Path, table: Table | None) -> tuple[list[str], int, tuple[str, ...]]:
@@ -344,31 +361,9 @@ def _stage_csv(
         headers = _check_headers(path, raw)
         rej = f"{target}_rej_raw"
         try:
-            con.execute(
-                f"CREATE TEMP TABLE {target}_src AS SELECT * FROM "
-                f"{_reader_sql(src, len(headers), rej, skip)}"
-            )
-        except duckdb.Error:
-            raise FileRejected(
-                f"{path.name}: 无法按 CSV 格式读取(逗号分隔、双引号括起、引号内的引号写两遍);"
-                "请在 Excel 中另存为“CSV(逗号分隔)”后重试"
-            ) from None
-        reasons = " ".join(
-            f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in _REJECT_REASONS.items()
-        )
-        con.execute(
-            f"CREATE TEMP TABLE {target}_rej AS SELECT CAST(line AS BIGINT) AS _row, "
-            "'_record' AS column_name, left(arg_min(csv_line, error_type), 500) AS value, "
-            f"CASE arg_min(error_type, error_type) {reasons} "
-            "ELSE '该行无法按 CSV 格式解析' END AS reason "
-            f"FROM {rej} GROUP BY line"
-        )
-        con.execute(f"DROP TABLE {rej}")
-        con.execute(f"DROP TABLE IF EXISTS {rej}_scan")
-        try:
-            return _finish(
+            staged = _finish(
                 con,
-                f"{target}_src",
+                _reader_sql(src, len(headers), rej, skip),
                 headers,
                 target,
                 encoding,
@@ -376,9 +371,14 @@ def _stage_csv(
                 rejects=f"{target}_rej",
                 first_row=skip + 2,
                 title_rows=titles,
+                before_count=lambda: _collect_rejects(con, target, rej),
             )
-        finally:
-            con.execute(f"DROP TABLE {target}_src")
+        except duckdb.Error:
+            raise FileRejected(
+                f"{path.name}: 无法按 CSV 格式读取(逗号分隔、双引号括起、引号内的引号写两遍);"
+                "请在 Excel 中另存为“CSV(逗号分隔)”后重试"
+            ) from None
+        return staged
     finally:
         if src != path:
             src.unlink(missing_ok=True)

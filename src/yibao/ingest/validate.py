@@ -21,6 +21,7 @@ from yibao.identity.engine import (
     certno_area_unknown,
     certno_birth,
     certno_problem,
+    check_char_expr,
 )
 from yibao.ingest.keys import key_expr
 from yibao.money import GROUPED_RE
@@ -224,37 +225,93 @@ def _fmt(v: Decimal | int) -> str:
     return f"{v:,}" if isinstance(v, int) else f"{v:,.2f}"
 
 
-def prepare(staged: ir.Table, table: Table) -> ir.Table:
-    """Cleaned text (``s__col``) and typed value (``v__col``) of every cell, one row per row.
+def fast_path(col: Column, c: ir.StringValue) -> tuple[ir.BooleanValue, ir.Value, ir.Value] | None:
+    """(is canonical, cleaned text, typed value) of a cell already in the form the slow path
+    would leave unchanged, or None where no such cheap test exists.
 
-    The loader materialises this once; the checks then scan it instead of re-parsing.
+    Nearly every cell of a real export is canonical (``2021-03-05 08:00:00``, ``37.00``, a
+    code): the engine then skips the clean-up chain, which the CASE evaluates only for the
+    other rows.  Each test implies that :func:`clean_text`, :func:`normalise_text`,
+    :func:`normalise_shape` and :func:`parse` return the cell itself, so the result is the
+    same either way (a hypothesis test holds the two paths to it).
+    """
+    if col.dtype in ("money", "int", "date", "timestamp"):
+        v = c.try_cast(_PARSE_TYPE[col.dtype])
+        ok = v.cast("string") == c  # a round trip: no spaces, signs, commas or other spellings
+        if col.dtype in _CANONICAL_LENGTH:  # 'infinity' and 5-digit years round-trip too
+            ok = (c.length() == _CANONICAL_LENGTH[col.dtype]) & ok
+        return ok, c, v
+    if col.dtype != "string":
+        return None
+    if col.codes is not None:
+        mapping = col.value_map()
+        fast = sorted(k for k in col.codes if mapping.get(k, k) == k and k == k.strip())
+        return (one_of(c, fast), c, c) if fast else None
+    if col.check == "certno":
+        return c.re_search(r"^[0-9]{17}[0-9X]$"), c, c
+    if col.name in KEY_COLUMNS:
+        ok = c.re_search(r"^[!-~]+$") & ~one_of(c, [x for x in NULL_SPELLINGS if x])
+        return ok, c.upper(), c.upper()
+    return None
+
+
+_PARSE_TYPE = {"money": "decimal(18,2)", "int": "int64", "date": "date", "timestamp": "timestamp"}
+_CANONICAL_LENGTH = {"date": 10, "timestamp": 19}
+
+
+def prepare(
+    staged: ir.Table, table: Table, today: date | None = None, *, fast: bool = True
+) -> ir.Table:
+    """Cleaned text (``s__col``) and typed value (``v__col``) of every cell, one row per row,
+    with the original text of key columns (``o__``) to show users what the file said, and,
+    given ``today``, the GB 11643 problem of each ID column (``p__``, see
+    :func:`problem_columns`).
+
+    One projection over the staged text: canonical cells take :func:`fast_path`, the rest the
+    clean-up chain (``fast=False``: every cell takes the chain, for the test that holds the two
+    paths to the same result).  The loader materialises this once; the checks then scan it.
     """
     present = set(staged.columns)
-    cols = table.columns
-    t = staged.select(
-        staged[ROW].cast("int64").name(ROW),
-        **{
-            f"c__{c.name}": clean_text(staged[c.name].cast("string"))
-            if c.name in present
-            else ibis.null("string")
-            for c in cols
-        },
-    )
-    # The original text of key columns is kept (``o__``) to show users what the file said.
-    keep = [f"c__{k}" for k in table.key if k in KEY_COLUMNS]
-    t = t.select(ROW, *keep, **{f"n__{c.name}": normalise_text(c, t[f"c__{c.name}"]) for c in cols})
-    t = t.select(
-        ROW,
-        **{f"o__{k[3:]}": t[k] for k in keep},
-        **{f"s__{c.name}": normalise_shape(c, t[f"n__{c.name}"]) for c in cols},
-    )
-    return t.mutate(
-        **{
-            f"v__{c.name}": parse(c, t[f"s__{c.name}"])
-            for c in table.columns
-            if c.dtype != "string"
-        },
-    )
+    if today is not None and fast:  # the check character in a projection of its own
+        staged = staged.mutate(
+            **{
+                f"_k__{c.name}": check_char_expr(staged[c.name].cast("string").substr(0, 17))
+                for c in table.columns
+                if c.check == "certno" and c.name in present
+            }
+        )
+    out: dict[str, ir.Value] = {}
+    for col in table.columns:
+        if col.name not in present:
+            s: ir.Value = ibis.null("string")
+            v: ir.Value = ibis.null(_PARSE_TYPE.get(col.dtype, col.ibis_type))
+            o: ir.Value = s
+        else:
+            c = staged[col.name].cast("string")
+            cleaned = clean_text(c)
+            slow = normalise_shape(col, normalise_text(col, cleaned))
+            fp = fast_path(col, c) if fast else None
+            if fp is None:
+                s, v, o = slow, parse(col, slow), cleaned
+            else:
+                ok, fast_s, fast_v = fp
+                s = ibis.cases((ok, fast_s), else_=slow)
+                v = ibis.cases((ok, fast_v), else_=parse(col, slow))
+                o = ibis.cases((ok, c), else_=cleaned)
+            if col.check == "certno" and today is not None:
+                # On the raw column for canonical IDs: the problem reads the ID ~20 times,
+                # and an inlined clean-up chain would be evaluated at every read.
+                problem = certno_problem(slow, today)
+                if fp is not None:
+                    fast_problem = certno_problem(c, today, staged[f"_k__{col.name}"])
+                    problem = ibis.cases((fp[0], fast_problem), else_=problem)
+                out[f"p__{col.name}"] = problem
+        if col.name in table.key and col.name in KEY_COLUMNS:
+            out[f"o__{col.name}"] = o
+        out[f"s__{col.name}"] = s
+        if col.dtype != "string":
+            out[f"v__{col.name}"] = v
+    return staged.select(staged[ROW].cast("int64").name(ROW), **out)
 
 
 def problem_columns(t: ir.Table, table: Table, today: date) -> dict[str, ir.StringValue]:
@@ -267,7 +324,7 @@ def problem_columns(t: ir.Table, table: Table, today: date) -> dict[str, ir.Stri
     return {
         f"p__{c.name}": certno_problem(t[f"s__{c.name}"], today)
         for c in table.columns
-        if c.check == "certno"
+        if c.check == "certno" and f"p__{c.name}" not in t.columns
     }
 
 
