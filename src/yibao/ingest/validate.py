@@ -461,7 +461,7 @@ def validate(
     Without the cache every check would re-parse the staged text: the plan grows with the
     number of checks and Spark spends a minute planning 200 rows.
     """
-    prepared = prepare(staged, table).cache()
+    prepared = prepare(staged, table, today).cache()
     return check(prepared, table, refs, today=today, existing=existing)
 
 
