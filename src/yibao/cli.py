@@ -760,7 +760,20 @@ def serve(
         _fail(str(exc))
 
 
+def _log_from_env() -> None:
+    """``YIBAO_LOG=DEBUG`` (or INFO) writes yibao's own log to stderr: where an import or a
+    step spends its time.  The log holds SQL and timings, never cell values."""
+    import logging
+    import os
+
+    level = os.environ.get("YIBAO_LOG", "").upper()
+    if level in ("DEBUG", "INFO", "WARNING"):
+        logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("yibao").setLevel(level)
+
+
 def main() -> None:  # pragma: no cover
+    _log_from_env()
     app()
 
 

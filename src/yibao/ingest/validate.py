@@ -534,15 +534,26 @@ def _key_errors(t: ir.Table, table: Table, existing: ir.Table | None) -> list[ir
     note = ibis.cases(
         (shown != normal, "(忽略全角/半角、大小写和首尾空白后为 " + normal + ")"), else_=""
     )
-    first = t[ROW].min().over(ibis.window(group_by=keys))
-    w = t.mutate(_first=first, _shown=shown, _note=note)
+    # The keys that repeat, by aggregate (a window would partition every row of the file by
+    # key); only their rows are joined back.  NULL keys repeat like any other (IS NOT DISTINCT).
+    key_t = t.select(ROW, **{f"k{i}": k for i, k in enumerate(keys)})
+    names = [f"k{i}" for i in range(len(keys))]
+    dup = (
+        key_t.group_by(names)
+        .aggregate(_first=key_t[ROW].min(), _n=key_t.count())
+        .filter(lambda d: d._n > 1)
+        .drop("_n")
+    )
+    w = t.mutate(_shown=shown, _note=note)
+    wk = w.mutate(**{f"k{i}": k for i, k in enumerate(keys)})
+    d = wk.inner_join(dup, [wk[n].identical_to(dup[n]) for n in names])
     out = [
         _error(
-            w,
-            w[ROW] != w["_first"],
+            d,
+            d[ROW] != d["_first"],
             table.key[0],
-            w["_shown"],
-            f"{labels}重复" + w["_note"] + ",与文件第" + w["_first"].cast("string") + "行相同",
+            d["_shown"],
+            f"{labels}重复" + d["_note"] + ",与文件第" + d["_first"].cast("string") + "行相同",
         )
     ]
     if existing is not None:
