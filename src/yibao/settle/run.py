@@ -57,12 +57,12 @@ class SettleOutcome:
         return self.error_count == 0
 
 
-def _run_chain(typed: pa.Table, policy: Policy, engine: str) -> pa.Table:
+def _run_chain(typed: pa.Table, policy: Policy, engine: str, *, trace: bool = True) -> pa.Table:
     spec, periods = build_periods(policy)
     starts = periods.column("p_start").to_pylist()
     con = connect_engine(engine)  # type: ignore[arg-type]
     claims = from_arrow(con, "yibao_settle_claims", typed)
-    expr = settle_chain(claims, chain_periods(periods), starts, spec)
+    expr = settle_chain(claims, chain_periods(periods), starts, spec, trace=trace)
     out = con.to_pyarrow(expr)
     # Back to the input's order, vectorised in Arrow (no Python loop over claims).
     pos = pc.index_in(out.column("setl_id"), value_set=typed.column("setl_id"))
