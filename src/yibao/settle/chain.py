@@ -262,8 +262,9 @@ def settle_chain(
     # DuckDB sums BIGINT into HUGEINT; without the cast every expression after the window
     # (caps, 大病 bands, payments) ran in 128-bit arithmetic.  "!int64" because Ibis drops a
     # cast to the type it already has.
-    t = t.mutate(**{k: v.cast("!int64") for k, v in sums.items()})
-    t = t.mutate(basic_cap=par(t, "basic_cap"), gen_limit=par(t, "gen_limit"))
+    # Fewer mutate() layers also keep Ibis's compile time down (it is part of every run).
+    sums = {k: v.cast("!int64") for k, v in sums.items()}
+    t = t.mutate(**sums, basic_cap=par(t, "basic_cap"), gen_limit=par(t, "gen_limit"))
     if has_emp:
         t = _employee_pools(t, par)
     else:
@@ -279,19 +280,11 @@ def settle_chain(
     hifob = ibis.cases(
         (t.pool == E, _capped(t.basic_cum_e, t.basic_raw, t.e_ob_cap) - t.hifp), else_=zero
     )
-    t = t.mutate(hifob=hifob.cast("int64"))
-    t = t.mutate(ci_base=ibis.cases((t.in_ci, t.inscp - t.hifp), else_=zero))
+    t = t.mutate(
+        hifob=hifob.cast("int64"), ci_base=ibis.cases((t.in_ci, t.inscp - t.hifp), else_=zero)
+    )
 
     # Pass 2: critical illness, F(cumulative base after) − F(before).
-    if spec.ci_telescopes:
-        # Σ hifp over the year's pool-B claims telescopes to min(cum raw, cap).
-        ci_cum = t.ci_inscp_cum - ibis.least(t.basic_cum_b, t.basic_cap)
-        if has_emp:  # an employee's partition has no 大病 base
-            ci_cum = ibis.cases(((t.pool >= E), zero), else_=ci_cum)
-        t = t.mutate(ci_cum=ci_cum)
-    else:
-        w2 = _window(t, [t.psn_no, t.year] + ([(t.pool >= E)] if has_emp else []))
-        t = t.mutate(ci_cum=t.ci_base.sum().over(w2).cast("!int64"))
     ci_names = [
         "ci_ded",
         "ci_poor_ded",
@@ -301,11 +294,22 @@ def settle_chain(
         *[f"ci_t{k}" for k in range(spec.n_bands)],
         *[f"ci_r{k}" for k in range(spec.n_bands)],
     ]
-    t = t.mutate(**{n: par(t, n) for n in ci_names})
-    t = t.mutate(
-        ci_f_after=_ci_f(t.ci_cum, t, spec, t.poor),
-        ci_f_before=_ci_f(t.ci_cum - t.ci_base, t, spec, t.poor),
-    )
+    ci_par = {n: par(t, n) for n in ci_names}
+    if spec.ci_telescopes:
+        # Σ hifp over the year's pool-B claims telescopes to min(cum raw, cap).
+        ci_cum = t.ci_inscp_cum - ibis.least(t.basic_cum_b, t.basic_cap)
+        if has_emp:  # an employee's partition has no 大病 base
+            ci_cum = ibis.cases(((t.pool >= E), zero), else_=ci_cum)
+        t = t.mutate(ci_cum=ci_cum, **ci_par)
+    else:
+        w2 = _window(t, [t.psn_no, t.year] + ([(t.pool >= E)] if has_emp else []))
+        t = t.mutate(ci_cum=t.ci_base.sum().over(w2).cast("!int64"), **ci_par)
+    f_after = _ci_f(t.ci_cum, t, spec, t.poor)
+    f_before = _ci_f(t.ci_cum - t.ci_base, t, spec, t.poor)
+    if not trace:  # only 大病 claims need F (the trace shows it on every claim)
+        f_after = ibis.cases((t.in_ci, f_after), else_=zero)
+        f_before = ibis.cases((t.in_ci, f_before), else_=zero)
+    t = t.mutate(ci_f_after=f_after, ci_f_before=f_before)
     t = t.mutate(
         hifmi=ibis.cases(
             (t.in_ci, _capped(t.ci_f_after, t.ci_f_after - t.ci_f_before, t.ci_cap)), else_=zero

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -48,13 +49,28 @@ MAX_ERRORS = 1000
 @dataclass
 class SettleOutcome:
     policy: Policy
-    result: pa.Table | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)  # the first MAX_ERRORS
     error_count: int = 0
+    #: Claims settled.
+    rows: int = 0
+    #: Loads the result when first read (workspace mode: from the stored settlements).
+    fetch: Callable[[], pa.Table] | None = None
+    _result: pa.Table | None = None
 
     @property
     def ok(self) -> bool:
         return self.error_count == 0
+
+    @property
+    def result(self) -> pa.Table | None:
+        """The settled claims with their trace, by setl_id in workspace mode."""
+        if self._result is None and self.fetch is not None:
+            self._result = self.fetch()
+        return self._result
+
+    @result.setter
+    def result(self, table: pa.Table) -> None:
+        self._result, self.rows = table, table.num_rows
 
 
 def _run_chain(typed: pa.Table, policy: Policy, engine: str, *, trace: bool = True) -> pa.Table:
@@ -128,10 +144,11 @@ def settle_workspace(
     spec, periods = build_periods(policy)
     starts = periods.column("p_start").to_pylist()
     con = ws.con
+    # Only the columns the chain reads, and any unique row id: copying all ~27 claim columns
+    # and numbering the rows by a sort on setl_id cost more than the chain (issue 17).
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _settle_base AS SELECT *, _row AS _file_row, "
-        f"row_number() OVER (ORDER BY setl_id) AS {ROW}_n FROM claims "
-        f"WHERE year(setl_time) = {int(year)}"
+        f"CREATE OR REPLACE TEMP VIEW _settle_base AS SELECT {', '.join(CLAIM_COLUMNS)}, "
+        f"row_number() OVER () AS {ROW}_n FROM claims WHERE year(setl_time) = {int(year)}"
     )
     con.register("_periods", periods)
     duck = connect_engine("duckdb", ws)
@@ -182,8 +199,17 @@ def settle_workspace(
         con.register("_settled_arrow", result)
         con.execute("CREATE OR REPLACE TEMP TABLE _settled AS SELECT * FROM _settled_arrow")
     _store(ws, year, policy.name)
-    outcome.result = con.execute("SELECT * FROM _settled ORDER BY setl_id").arrow().read_all()
+    outcome.rows = con.execute("SELECT count(*) FROM _settled").fetchone()[0]
+    outcome.fetch = lambda: _stored_result(ws, int(year))
     return outcome
+
+
+def _stored_result(ws: Workspace, year: int) -> pa.Table:
+    """The year's settlements as the chain returned them, sorted by setl_id (on demand:
+    bringing millions of rows into Arrow is not part of settling)."""
+    extra = ("psn_idet_type", "psn_idet_source", *SETTLEMENT_EXTRA, "settled_at")
+    sql = f"SELECT * EXCLUDE ({', '.join(extra)}) FROM settlements WHERE year = ? ORDER BY setl_id"
+    return ws.con.execute(sql, [year]).arrow().read_all()
 
 
 def _store(ws: Workspace, year: int, policy_name: str) -> None:
