@@ -120,7 +120,13 @@ class _Params:
 
 
 def settle_chain(
-    claims: ir.Table, periods: pa.Table, starts: list, spec: ChainSpec, *, trace: bool = True
+    claims: ir.Table,
+    periods: pa.Table,
+    starts: list,
+    spec: ChainSpec,
+    *,
+    trace: bool = True,
+    keep: tuple[str, ...] = (),
 ) -> ir.Table:
     """Settled claims with trace columns.
 
@@ -129,7 +135,8 @@ def settle_chain(
     critical-illness base telescopes (``spec.ci_telescopes``) the whole chain sorts the claims
     once; otherwise the base needs a second pass.
     ``trace=False`` returns only the payments and keeps
-    the trace-only columns out of the sort.
+    the trace-only columns out of the sort.  ``keep`` columns of ``claims`` ride along to the
+    output (the workspace stores the identity used without joining the input back).
     """
     c = claims.mutate(
         year=claims.setl_time.year().cast("int32"),
@@ -244,6 +251,7 @@ def settle_chain(
         in_ci=resident & _one_of(t.med_type, spec.ci_types),
         poor=_one_of(cat, spec.poor_categories),
         maf_rate=ibis.cases((in_maf, maf_rate), else_=zero).cast("int64"),
+        **{k: t[k] for k in keep},
         **extra,
     )
     has_emp = bool(spec.employee_insutypes)
@@ -338,7 +346,7 @@ def settle_chain(
         "psn_part_amt": to_money(t.psn),
     }
     if not trace:
-        return t.select("setl_id", "psn_no", "year", **payments)
+        return t.select("setl_id", "psn_no", "year", *keep, **payments)
     big = ibis.literal(NO_CAP, "int64")
     # Trace columns stay integer fen: converting 20 columns to DECIMAL costs more than the
     # whole window pass; only the four payments are money columns.
@@ -378,6 +386,7 @@ def settle_chain(
         maf_limit_fen=t.maf_limit,
         acct_pay_fen=t.acct,
         acct_excess_fen=_clip0(t.acct - t.psn),
+        **{k: t[k] for k in keep},
     )
 
 

@@ -119,6 +119,8 @@ def settle_file(
 
 
 SETTLEMENT_EXTRA = ("policy_name",)
+#: The identity the chain used and its source (settle.identity), stored with each result.
+IDENTITY = ("psn_idet_type", "psn_idet_source")
 FUNDS = (
     ("hifp_pay", "基本医保统筹基金"),
     ("hifob_pay", "职工大额医疗费用补助"),
@@ -182,7 +184,7 @@ def settle_workspace(
     if not outcome.ok:
         return outcome
     if engine == "duckdb":
-        expr = settle_chain(src, chain_periods(periods), starts, spec)
+        expr = settle_chain(src, chain_periods(periods), starts, spec, keep=IDENTITY)
         sql = ibis.to_sql(expr, dialect="duckdb")
         provenance.record("settlements", "一站式结算链", sql)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _settled AS {sql}")
@@ -190,10 +192,12 @@ def settle_workspace(
         spark = connect_engine("pyspark", ws)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _settle_src AS SELECT "
-            f"{', '.join(CLAIM_COLUMNS)} FROM _settle_in"
+            f"{', '.join(CLAIM_COLUMNS)}, psn_idet_source FROM _settle_in"
         )
         expose_to_spark(ws, spark, ["_settle_src"])
-        expr = settle_chain(spark.table("_settle_src"), chain_periods(periods), starts, spec)
+        expr = settle_chain(
+            spark.table("_settle_src"), chain_periods(periods), starts, spec, keep=IDENTITY
+        )
         provenance.record("settlements", "一站式结算链(PySpark)", expr)
         result = spark.to_pyarrow(expr)
         con.register("_settled_arrow", result)
@@ -207,7 +211,7 @@ def settle_workspace(
 def _stored_result(ws: Workspace, year: int) -> pa.Table:
     """The year's settlements as the chain returned them, sorted by setl_id (on demand:
     bringing millions of rows into Arrow is not part of settling)."""
-    extra = ("psn_idet_type", "psn_idet_source", *SETTLEMENT_EXTRA, "settled_at")
+    extra = (*IDENTITY, *SETTLEMENT_EXTRA, "settled_at")
     sql = f"SELECT * EXCLUDE ({', '.join(extra)}) FROM settlements WHERE year = ? ORDER BY setl_id"
     return ws.con.execute(sql, [year]).arrow().read_all()
 
@@ -234,8 +238,7 @@ def _store(ws: Workspace, year: int, policy_name: str) -> None:
         replace_rows(
             con,
             DERIVED["settlements"],
-            "SELECT s.*, i.psn_idet_type, i.psn_idet_source, ?::VARCHAR AS policy_name, "
-            "now()::TIMESTAMP AS settled_at FROM _settled s JOIN _settle_in i USING (setl_id)",
+            "SELECT s.*, ?::VARCHAR AS policy_name, now()::TIMESTAMP AS settled_at FROM _settled s",
             year=y,
             params=[policy_name],
         )
