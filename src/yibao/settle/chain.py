@@ -27,6 +27,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+from ibis.expr.builders import LegacyWindowBuilder
 
 from yibao.money import fen_expr, money_expr, round_ppm_expr
 from yibao.settle.params import NO_CAP, ChainSpec
@@ -390,7 +391,8 @@ def settle_chain(
     )
 
 
-def _window(t: ir.Table, keys: list) -> ibis.expr.types.generic.Value:
+def _window(t: ir.Table, keys: list) -> LegacyWindowBuilder:
+    """Running frame in the chain's order: setl_time, then setl_id (the tie-break)."""
     return ibis.window(group_by=keys, order_by=[t.setl_time, t.setl_id], rows=(None, 0))
 
 
