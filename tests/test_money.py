@@ -111,3 +111,16 @@ def test_money_errors_say_what_was_wrong_and_full_width_commas_are_read():
         yuan([1])  # type: ignore[arg-type]
     with pytest.raises(MoneyError, match="不是有效金额.*Infinity"):
         yuan("Infinity")
+
+
+@pytest.mark.parametrize(
+    "fen",
+    [0, 1, -1, 12_345, -99, 10**14 - 1, -(10**14) + 1, 10**14, -(10**14), 10**15 + 7, 9 * 10**17],
+)
+def test_money_expr_is_exact_on_both_sides_of_its_fast_path(fen):
+    """Below 10^14 fen money_expr takes a 64-bit product, above it the 128-bit one (issue 17)."""
+    from yibao.money import money_expr
+
+    t = ibis.memtable({"f": [fen]}, schema={"f": "int64"})
+    got = ibis.duckdb.connect().execute(t.select(m=money_expr(t.f))).m[0]
+    assert got == Decimal(fen) / 100

@@ -106,7 +106,7 @@ def run_demo(out_dir: Path, *, quick: bool = False, console: Console | None = No
             encoding="utf-8",
         )
         text = render_report(ws, results, claims_summary(ws), policy.label)
-        text += render_settle_section(ws, settled.result.num_rows, by_hosp, by_fund)
+        text += render_settle_section(ws, settled.rows, by_hosp, by_fund)
         check = truth_check(ws, data, scored_binding=not quick)
         text += finance_section(rep, summary.steps[1].result.outputs, data, check)
         text += supervise_section(ws, supervised, summary.steps[2].result.outputs, data, check)

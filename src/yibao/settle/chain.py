@@ -27,6 +27,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+from ibis.expr.builders import LegacyWindowBuilder
 
 from yibao.money import fen_expr, money_expr, round_ppm_expr
 from yibao.settle.params import NO_CAP, ChainSpec
@@ -42,6 +43,9 @@ KINDS = {
 }
 #: Kinds settled by the employee rules.
 EMPLOYEE_KINDS = ("EI", "EC", "EG")
+#: Pools as small integers: through the sort and in every CASE after it a TINYINT is cheaper
+#: than a string.  B 住院+慢特病, G 普通门诊, E 职工住院+慢特病, H 职工普通门诊, R 离休 (no pool).
+R, B, G, E, H = 0, 1, 2, 3, 4
 
 
 to_fen = fen_expr
@@ -117,7 +121,13 @@ class _Params:
 
 
 def settle_chain(
-    claims: ir.Table, periods: pa.Table, starts: list, spec: ChainSpec, *, trace: bool = True
+    claims: ir.Table,
+    periods: pa.Table,
+    starts: list,
+    spec: ChainSpec,
+    *,
+    trace: bool = True,
+    keep: tuple[str, ...] = (),
 ) -> ir.Table:
     """Settled claims with trace columns.
 
@@ -126,7 +136,8 @@ def settle_chain(
     critical-illness base telescopes (``spec.ci_telescopes``) the whole chain sorts the claims
     once; otherwise the base needs a second pass.
     ``trace=False`` returns only the payments and keeps
-    the trace-only columns out of the sort.
+    the trace-only columns out of the sort.  ``keep`` columns of ``claims`` ride along to the
+    output (the workspace stores the identity used without joining the input back).
     """
     c = claims.mutate(
         year=claims.setl_time.year().cast("int32"),
@@ -232,15 +243,16 @@ def settle_chain(
         deductible=ded.cast("int64"),
         ratio=ratio.cast("int64"),
         pool=ibis.cases(
-            (t.kind.isin(["I", "C"]), "B"),
-            (t.kind == "G", "G"),
-            (t.kind.isin(["EI", "EC"]), "E"),
-            (t.kind == "EG", "H"),
-            else_="R",
-        ),
+            (t.kind.isin(["I", "C"]), B),
+            (t.kind == "G", G),
+            (t.kind.isin(["EI", "EC"]), E),
+            (t.kind == "EG", H),
+            else_=R,
+        ).cast("int8"),
         in_ci=resident & _one_of(t.med_type, spec.ci_types),
         poor=_one_of(cat, spec.poor_categories),
         maf_rate=ibis.cases((in_maf, maf_rate), else_=zero).cast("int64"),
+        **{k: t[k] for k in keep},
         **extra,
     )
     has_emp = bool(spec.employee_insutypes)
@@ -249,60 +261,39 @@ def settle_chain(
         # Pool H (employee general outpatient) telescopes on the cumulative policy-range cost
         # after the window (_employee_pools); until then its basic_raw slot carries the ratio,
         # so that the payment-only chain sorts no extra column.
-        basic_raw = ibis.cases((t.pool == "H", t.ratio), else_=basic_raw)
+        basic_raw = ibis.cases((t.pool == H, t.ratio), else_=basic_raw)
     t = t.mutate(basic_raw=basic_raw)
     if not trace:
         t = t.drop("deductible", "ratio")
 
     # Pass 1: basic fund (and, when it telescopes, the critical-illness base) in one sort.
-    # Employee and resident claims of one person-year are apart by the partition (a person
-    # may change scheme), so each capped pool is still one running sum: B or E, G or H.
-    keys = [t.psn_no, t.year] + ([t.pool.isin(["E", "H"])] if has_emp else [])
-    w = ibis.window(group_by=keys, order_by=[t.setl_time, t.setl_id], rows=(None, 0))
-    capped_pool = t.pool.isin(["B", "E"]) if has_emp else t.pool == "B"
-    gen = ibis.cases((t.pool == "G", t.basic_raw), (t.pool == "H", t.inscp), else_=zero)
-    sums = {
-        "basic_cum_b": ibis.cases((capped_pool, t.basic_raw), else_=zero).sum().over(w),
-        "basic_cum_g": (gen if has_emp else ibis.cases((t.pool == "G", t.basic_raw), else_=zero))
-        .sum()
-        .over(w),
-    }
-    if spec.ci_telescopes:
-        sums["ci_inscp_cum"] = ibis.cases((t.in_ci, t.inscp), else_=zero).sum().over(w)
-    t = t.mutate(**sums)
-    t = t.mutate(basic_cap=par(t, "basic_cap"), gen_limit=par(t, "gen_limit"))
+    sums = _pool_sums(t, spec) if not trace and spec.ci_telescopes else _shared_sums(t, spec)
+    # DuckDB sums BIGINT into HUGEINT; without the cast every expression after the window
+    # (caps, 大病 bands, payments) ran in 128-bit arithmetic.  "!int64" because Ibis drops a
+    # cast to the type it already has.
+    # Fewer mutate() layers also keep Ibis's compile time down (it is part of every run).
+    sums = {k: v.cast("!int64") for k, v in sums.items()}
+    t = t.mutate(**sums, basic_cap=par(t, "basic_cap"), gen_limit=par(t, "gen_limit"))
     if has_emp:
         t = _employee_pools(t, par)
     else:
         t = t.mutate(basic_cum_e=zero, e_cap=zero, e_ob_cap=zero, e_gen_limit=zero)
     hifp = ibis.cases(
-        (t.pool == "B", _capped(t.basic_cum_b, t.basic_raw, t.basic_cap)),
-        (t.pool == "G", _capped(t.basic_cum_g, t.basic_raw, t.gen_limit)),
-        (t.pool == "E", _capped(t.basic_cum_e, t.basic_raw, t.e_cap)),
-        (t.pool == "H", _capped(t.basic_cum_e, t.basic_raw, t.e_gen_limit)),
+        (t.pool == B, _capped(t.basic_cum_b, t.basic_raw, t.basic_cap)),
+        (t.pool == G, _capped(t.basic_cum_g, t.basic_raw, t.gen_limit)),
+        (t.pool == E, _capped(t.basic_cum_e, t.basic_raw, t.e_cap)),
+        (t.pool == H, _capped(t.basic_cum_e, t.basic_raw, t.e_gen_limit)),
         else_=t.basic_raw,
     )
     t = t.mutate(hifp=hifp.cast("int64"))
     hifob = ibis.cases(
-        (t.pool == "E", _capped(t.basic_cum_e, t.basic_raw, t.e_ob_cap) - t.hifp), else_=zero
+        (t.pool == E, _capped(t.basic_cum_e, t.basic_raw, t.e_ob_cap) - t.hifp), else_=zero
     )
-    t = t.mutate(hifob=hifob.cast("int64"))
-    t = t.mutate(ci_base=ibis.cases((t.in_ci, t.inscp - t.hifp), else_=zero))
+    t = t.mutate(
+        hifob=hifob.cast("int64"), ci_base=ibis.cases((t.in_ci, t.inscp - t.hifp), else_=zero)
+    )
 
     # Pass 2: critical illness, F(cumulative base after) − F(before).
-    if spec.ci_telescopes:
-        # Σ hifp over the year's pool-B claims telescopes to min(cum raw, cap).
-        ci_cum = t.ci_inscp_cum - ibis.least(t.basic_cum_b, t.basic_cap)
-        if has_emp:  # an employee's partition has no 大病 base
-            ci_cum = ibis.cases((t.pool.isin(["E", "H"]), zero), else_=ci_cum)
-        t = t.mutate(ci_cum=ci_cum)
-    else:
-        w2 = ibis.window(
-            group_by=[t.psn_no, t.year] + ([t.pool.isin(["E", "H"])] if has_emp else []),
-            order_by=[t.setl_time, t.setl_id],
-            rows=(None, 0),
-        )
-        t = t.mutate(ci_cum=t.ci_base.sum().over(w2))
     ci_names = [
         "ci_ded",
         "ci_poor_ded",
@@ -312,11 +303,22 @@ def settle_chain(
         *[f"ci_t{k}" for k in range(spec.n_bands)],
         *[f"ci_r{k}" for k in range(spec.n_bands)],
     ]
-    t = t.mutate(**{n: par(t, n) for n in ci_names})
-    t = t.mutate(
-        ci_f_after=_ci_f(t.ci_cum, t, spec, t.poor),
-        ci_f_before=_ci_f(t.ci_cum - t.ci_base, t, spec, t.poor),
-    )
+    ci_par = {n: par(t, n) for n in ci_names}
+    if spec.ci_telescopes:
+        # Σ hifp over the year's pool-B claims telescopes to min(cum raw, cap).
+        ci_cum = t.ci_inscp_cum - ibis.least(t.basic_cum_b, t.basic_cap)
+        if has_emp:  # an employee's partition has no 大病 base
+            ci_cum = ibis.cases(((t.pool >= E), zero), else_=ci_cum)
+        t = t.mutate(ci_cum=ci_cum, **ci_par)
+    else:
+        w2 = _window(t, [t.psn_no, t.year] + ([(t.pool >= E)] if has_emp else []))
+        t = t.mutate(ci_cum=t.ci_base.sum().over(w2).cast("!int64"), **ci_par)
+    f_after = _ci_f(t.ci_cum, t, spec, t.poor)
+    f_before = _ci_f(t.ci_cum - t.ci_base, t, spec, t.poor)
+    if not trace:  # only 大病 claims need F (the trace shows it on every claim)
+        f_after = ibis.cases((t.in_ci, f_after), else_=zero)
+        f_before = ibis.cases((t.in_ci, f_before), else_=zero)
+    t = t.mutate(ci_f_after=f_after, ci_f_before=f_before)
     t = t.mutate(
         hifmi=ibis.cases(
             (t.in_ci, _capped(t.ci_f_after, t.ci_f_after - t.ci_f_before, t.ci_cap)), else_=zero
@@ -326,16 +328,15 @@ def settle_chain(
     # Pass 3: medical assistance, only for claims with a non-zero ratio (a small sort).
     t = t.mutate(maf_base=ibis.cases((t.maf_rate > 0, t.inscp - t.hifp - t.hifmi), else_=zero))
     t = t.mutate(maf_raw=round_ppm(_clip0(t.maf_base) * t.maf_rate))
-    m = t.filter(t.maf_rate > 0).select(
-        "setl_id", "psn_no", "year", "setl_time", "maf_raw", "maf_limit"
-    )
-    wm = ibis.window(group_by=[m.psn_no, m.year], order_by=[m.setl_time, m.setl_id], rows=(None, 0))
-    m = m.mutate(maf_cum=m.maf_raw.sum().over(wm))
-    m = m.select(
-        m_setl_id=m.setl_id, maf_cum=m.maf_cum, maf=_capped(m.maf_cum, m.maf_raw, m.maf_limit)
-    )
-    t = t.left_join(m, t.setl_id == m.m_setl_id)
-    t = t.mutate(maf=t.maf.fill_null(0), maf_cum=t.maf_cum.fill_null(0))
+    # The assisted claims are windowed apart and put back with UNION ALL: joining them back by
+    # setl_id cost a hash probe per claim, more than their window.
+    assisted = (t.maf_rate > 0).fill_null(False)
+    m = t.filter(assisted)
+    wm = _window(m, [m.psn_no, m.year])
+    m = m.mutate(maf_cum=m.maf_raw.sum().over(wm).cast("!int64"))
+    m = m.mutate(maf=_capped(m.maf_cum, m.maf_raw, m.maf_limit).cast("!int64"))
+    none = ibis.literal(0, "int64").cast("!int64")
+    t = t.filter(~assisted).mutate(maf_cum=none, maf=none).union(m, distinct=False)
     t = t.mutate(psn=t.total - t.hifp - t.hifob - t.hifmi - t.maf)
 
     payments = {
@@ -346,7 +347,7 @@ def settle_chain(
         "psn_part_amt": to_money(t.psn),
     }
     if not trace:
-        return t.select("setl_id", "psn_no", "year", **payments)
+        return t.select("setl_id", "psn_no", "year", *keep, **payments)
     big = ibis.literal(NO_CAP, "int64")
     # Trace columns stay integer fen: converting 20 columns to DECIMAL costs more than the
     # whole window pass; only the four payments are money columns.
@@ -361,19 +362,19 @@ def settle_chain(
         ratio_ppm=t.ratio,
         basic_raw_fen=t.basic_raw,
         basic_cum_fen=ibis.cases(
-            (t.pool == "B", t.basic_cum_b),
-            (t.pool == "G", t.basic_cum_g),
-            (t.pool.isin(["E", "H"]), t.basic_cum_e),
+            (t.pool == B, t.basic_cum_b),
+            (t.pool == G, t.basic_cum_g),
+            ((t.pool >= E), t.basic_cum_e),
             else_=t.basic_raw,
         ),
         basic_cap_fen=ibis.cases(
-            (t.pool == "B", t.basic_cap),
-            (t.pool == "G", t.gen_limit),
-            (t.pool == "E", t.e_cap),
-            (t.pool == "H", t.e_gen_limit),
+            (t.pool == B, t.basic_cap),
+            (t.pool == G, t.gen_limit),
+            (t.pool == E, t.e_cap),
+            (t.pool == H, t.e_gen_limit),
             else_=big,
         ),
-        hifob_cap_fen=ibis.cases((t.pool == "E", t.e_ob_cap), else_=zero),
+        hifob_cap_fen=ibis.cases((t.pool == E, t.e_ob_cap), else_=zero),
         ci_base_fen=t.ci_base,
         ci_cum_fen=t.ci_cum,
         poor=t.poor,
@@ -386,7 +387,49 @@ def settle_chain(
         maf_limit_fen=t.maf_limit,
         acct_pay_fen=t.acct,
         acct_excess_fen=_clip0(t.acct - t.psn),
+        **{k: t[k] for k in keep},
     )
+
+
+def _window(t: ir.Table, keys: list) -> LegacyWindowBuilder:
+    """Running frame in the chain's order: setl_time, then setl_id (the tie-break)."""
+    return ibis.window(group_by=keys, order_by=[t.setl_time, t.setl_id], rows=(None, 0))
+
+
+def _shared_sums(t: ir.Table, spec: ChainSpec) -> dict[str, ir.IntegerValue]:
+    """Running sums per person-year (and scheme): the trace shows, on every claim, the
+    person's cumulative amounts of each pool so far, so all pools share one partition.
+
+    Employee and resident claims of one person-year are apart by the partition (a person
+    may change scheme), so each capped pool is still one running sum: B or E, G or H."""
+    zero = ibis.literal(0, "int64")
+    has_emp = bool(spec.employee_insutypes)
+    w = _window(t, [t.psn_no, t.year] + ([(t.pool >= E)] if has_emp else []))
+    capped_pool = t.pool.isin([B, E]) if has_emp else t.pool == B
+    gen = ibis.cases((t.pool == G, t.basic_raw), (t.pool == H, t.inscp), else_=zero)
+    sums = {
+        "basic_cum_b": ibis.cases((capped_pool, t.basic_raw), else_=zero).sum().over(w),
+        "basic_cum_g": gen.sum().over(w),
+    }
+    if spec.ci_telescopes:
+        sums["ci_inscp_cum"] = ibis.cases((t.in_ci, t.inscp), else_=zero).sum().over(w)
+    return sums
+
+
+def _pool_sums(t: ir.Table, spec: ChainSpec) -> dict[str, ir.IntegerValue]:
+    """The same sums where the payments need them, with the pool in the partition: two plain
+    running sums instead of three CASE-filtered ones (payments only, issue 17).
+
+    Each pool only ever reads its own sum, and when the base telescopes the 大病 claims are
+    exactly pool B, so Σ inscp over pool B is the 大病 cumulative cost.  Pool H sums inscp
+    (its ratio rides in basic_raw); the other pools sum basic_raw."""
+    w = _window(t, [t.psn_no, t.year, t.pool])
+    raw, inscp = t.basic_raw.sum().over(w), t.inscp.sum().over(w)
+    return {
+        "basic_cum_b": raw,
+        "basic_cum_g": ibis.cases((t.pool == H, inscp), else_=raw),
+        "ci_inscp_cum": inscp,
+    }
 
 
 def _employee_pools(t: ir.Table, par: _Params) -> ir.Table:
@@ -404,8 +447,8 @@ def _employee_pools(t: ir.Table, par: _Params) -> ir.Table:
     x, r = t.basic_cum_g, t.basic_raw
     f_after = round_ppm(_clip0(x - t.e_gen_ded) * r)
     f_before = round_ppm(_clip0(x - t.inscp - t.e_gen_ded) * r)
-    is_h = t.pool == "H"
+    is_h = t.pool == H
     return t.mutate(
         basic_raw=ibis.cases((is_h, f_after - f_before), else_=t.basic_raw),
-        basic_cum_e=ibis.cases((is_h, f_after), (t.pool == "E", t.basic_cum_b), else_=0),
+        basic_cum_e=ibis.cases((is_h, f_after), (t.pool == E, t.basic_cum_b), else_=0),
     )

@@ -170,7 +170,7 @@ def _workspace_mode(
                 outcome.errors, outcome.error_count, err, f"{workspace} 的 {year} 年度结算单"
             )
             return 2
-        n = outcome.result.num_rows
+        n = outcome.rows
         by_hosp, by_fund = discrepancy_summary(ws, year)
         n_diff = ws.count(f"settle_discrepancies WHERE year = {int(year)}")
         out.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -48,21 +49,36 @@ MAX_ERRORS = 1000
 @dataclass
 class SettleOutcome:
     policy: Policy
-    result: pa.Table | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)  # the first MAX_ERRORS
     error_count: int = 0
+    #: Claims settled.
+    rows: int = 0
+    #: Loads the result when first read (workspace mode: from the stored settlements).
+    fetch: Callable[[], pa.Table] | None = None
+    _result: pa.Table | None = None
 
     @property
     def ok(self) -> bool:
         return self.error_count == 0
 
+    @property
+    def result(self) -> pa.Table | None:
+        """The settled claims with their trace, by setl_id in workspace mode."""
+        if self._result is None and self.fetch is not None:
+            self._result = self.fetch()
+        return self._result
 
-def _run_chain(typed: pa.Table, policy: Policy, engine: str) -> pa.Table:
+    @result.setter
+    def result(self, table: pa.Table) -> None:
+        self._result, self.rows = table, table.num_rows
+
+
+def _run_chain(typed: pa.Table, policy: Policy, engine: str, *, trace: bool = True) -> pa.Table:
     spec, periods = build_periods(policy)
     starts = periods.column("p_start").to_pylist()
     con = connect_engine(engine)  # type: ignore[arg-type]
     claims = from_arrow(con, "yibao_settle_claims", typed)
-    expr = settle_chain(claims, chain_periods(periods), starts, spec)
+    expr = settle_chain(claims, chain_periods(periods), starts, spec, trace=trace)
     out = con.to_pyarrow(expr)
     # Back to the input's order, vectorised in Arrow (no Python loop over claims).
     pos = pc.index_in(out.column("setl_id"), value_set=typed.column("setl_id"))
@@ -103,6 +119,8 @@ def settle_file(
 
 
 SETTLEMENT_EXTRA = ("policy_name",)
+#: The identity the chain used and its source (settle.identity), stored with each result.
+IDENTITY = ("psn_idet_type", "psn_idet_source")
 FUNDS = (
     ("hifp_pay", "基本医保统筹基金"),
     ("hifob_pay", "职工大额医疗费用补助"),
@@ -128,10 +146,11 @@ def settle_workspace(
     spec, periods = build_periods(policy)
     starts = periods.column("p_start").to_pylist()
     con = ws.con
+    # Only the columns the chain reads, and any unique row id: copying all ~27 claim columns
+    # and numbering the rows by a sort on setl_id cost more than the chain (issue 17).
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _settle_base AS SELECT *, _row AS _file_row, "
-        f"row_number() OVER (ORDER BY setl_id) AS {ROW}_n FROM claims "
-        f"WHERE year(setl_time) = {int(year)}"
+        f"CREATE OR REPLACE TEMP VIEW _settle_base AS SELECT {', '.join(CLAIM_COLUMNS)}, "
+        f"row_number() OVER () AS {ROW}_n FROM claims WHERE year(setl_time) = {int(year)}"
     )
     con.register("_periods", periods)
     duck = connect_engine("duckdb", ws)
@@ -165,7 +184,7 @@ def settle_workspace(
     if not outcome.ok:
         return outcome
     if engine == "duckdb":
-        expr = settle_chain(src, chain_periods(periods), starts, spec)
+        expr = settle_chain(src, chain_periods(periods), starts, spec, keep=IDENTITY)
         sql = ibis.to_sql(expr, dialect="duckdb")
         provenance.record("settlements", "一站式结算链", sql)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _settled AS {sql}")
@@ -173,17 +192,28 @@ def settle_workspace(
         spark = connect_engine("pyspark", ws)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _settle_src AS SELECT "
-            f"{', '.join(CLAIM_COLUMNS)} FROM _settle_in"
+            f"{', '.join(CLAIM_COLUMNS)}, psn_idet_source FROM _settle_in"
         )
         expose_to_spark(ws, spark, ["_settle_src"])
-        expr = settle_chain(spark.table("_settle_src"), chain_periods(periods), starts, spec)
+        expr = settle_chain(
+            spark.table("_settle_src"), chain_periods(periods), starts, spec, keep=IDENTITY
+        )
         provenance.record("settlements", "一站式结算链(PySpark)", expr)
         result = spark.to_pyarrow(expr)
         con.register("_settled_arrow", result)
         con.execute("CREATE OR REPLACE TEMP TABLE _settled AS SELECT * FROM _settled_arrow")
     _store(ws, year, policy.name)
-    outcome.result = con.execute("SELECT * FROM _settled ORDER BY setl_id").arrow().read_all()
+    outcome.rows = con.execute("SELECT count(*) FROM _settled").fetchone()[0]
+    outcome.fetch = lambda: _stored_result(ws, int(year))
     return outcome
+
+
+def _stored_result(ws: Workspace, year: int) -> pa.Table:
+    """The year's settlements as the chain returned them, sorted by setl_id (on demand:
+    bringing millions of rows into Arrow is not part of settling)."""
+    extra = (*IDENTITY, *SETTLEMENT_EXTRA, "settled_at")
+    sql = f"SELECT * EXCLUDE ({', '.join(extra)}) FROM settlements WHERE year = ? ORDER BY setl_id"
+    return ws.con.execute(sql, [year]).arrow().read_all()
 
 
 def _store(ws: Workspace, year: int, policy_name: str) -> None:
@@ -208,8 +238,7 @@ def _store(ws: Workspace, year: int, policy_name: str) -> None:
         replace_rows(
             con,
             DERIVED["settlements"],
-            "SELECT s.*, i.psn_idet_type, i.psn_idet_source, ?::VARCHAR AS policy_name, "
-            "now()::TIMESTAMP AS settled_at FROM _settled s JOIN _settle_in i USING (setl_id)",
+            "SELECT s.*, ?::VARCHAR AS policy_name, now()::TIMESTAMP AS settled_at FROM _settled s",
             year=y,
             params=[policy_name],
         )
