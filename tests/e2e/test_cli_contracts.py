@@ -18,6 +18,7 @@ import pytest
 
 from finance.fin_data import retiree_claim, retiree_workspace, write
 from helpers import valid_id
+from shared_build import demo_quick, fresh_copy
 from yibao.policy import load_policy, preset_names
 from yibao.policy.loader import PRESET_DIR
 from yibao.privacy import mask_name
@@ -35,11 +36,8 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory) -> Path:
-    """A workspace the demo built (year 2021), copied fresh for the module."""
-    d = tmp_path_factory.mktemp("demo") / "ws"
-    res = run("demo", "--out", str(d), "--quick")
-    assert res.returncode == 0, res.stdout + res.stderr
-    return d
+    """A workspace the demo built (year 2021, once per run), copied fresh for the module."""
+    return fresh_copy(tmp_path_factory, demo_quick(tmp_path_factory), "demo")
 
 
 def query(ws: Path, sql: str) -> list[tuple]:

@@ -23,6 +23,9 @@ from yibao.policy import load_policy
 from yibao.schema import DERIVED, TABLES
 from yibao.synth.run import synthesize
 
+#: Module fixtures built once, on one worker: the GBK county and its run (`run_ws`).
+pytestmark = pytest.mark.xdist_group("pipeline-gbk")
+
 YEAR = 2021
 CHINESE_NAMES = {
     "regions": "统筹区.csv",
