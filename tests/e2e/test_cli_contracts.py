@@ -17,7 +17,8 @@ import duckdb
 import pytest
 
 from finance.fin_data import retiree_claim, retiree_workspace, write
-from helpers import valid_id
+from helpers import valid_id, yibao_here
+from shared_build import demo_quick, fresh_copy
 from yibao.policy import load_policy, preset_names
 from yibao.policy.loader import PRESET_DIR
 from yibao.privacy import mask_name
@@ -35,11 +36,8 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory) -> Path:
-    """A workspace the demo built (year 2021), copied fresh for the module."""
-    d = tmp_path_factory.mktemp("demo") / "ws"
-    res = run("demo", "--out", str(d), "--quick")
-    assert res.returncode == 0, res.stdout + res.stderr
-    return d
+    """A workspace the demo built (year 2021, once per run), copied fresh for the module."""
+    return fresh_copy(tmp_path_factory, demo_quick(tmp_path_factory), "demo")
 
 
 def query(ws: Path, sql: str) -> list[tuple]:
@@ -239,6 +237,9 @@ def _stored(ws: Path) -> dict[str, list[tuple]]:
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
 def test_cli_settle_finance_and_supervise_on_pyspark_store_what_duckdb_stores(demo_ws, tmp_path):
+    """In this process (helpers.yibao_here): the three commands share the worker's
+    SparkSession instead of starting a JVM each.  A fresh `yibao run --engine pyspark`
+    process is tests/engine/test_spark_run.py's."""
     ws = tmp_path / "ws"
     shutil.copytree(demo_ws, ws)
     commands = (["settle", str(ws), "--year", "2021"], ["finance", str(ws), "--year", "2021"],
@@ -247,7 +248,7 @@ def test_cli_settle_finance_and_supervise_on_pyspark_store_what_duckdb_stores(de
     for engine in ("duckdb", "pyspark"):
         codes[engine] = []
         for args in commands:
-            res = run(*args, "--engine", engine)
+            res = yibao_here(*args, "--engine", engine)
             assert res.returncode in (0, 1), (engine, args, res.stdout, res.stderr)
             codes[engine].append(res.returncode)
         stored[engine] = _stored(ws)

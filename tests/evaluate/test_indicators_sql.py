@@ -19,6 +19,9 @@ from yibao.indicators.compute import compute, data_codes
 from yibao.pipeline.context import resolve_policy
 from yibao.policy import load_policy
 
+#: Module fixtures built once, on one worker: the indicators (`computed`).
+pytestmark = pytest.mark.xdist_group("evaluate-indicators")
+
 Y = YEAR
 PR = (
     f"pr AS (SELECT psn_no, min(region_code) AS r FROM enrolments "

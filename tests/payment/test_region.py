@@ -20,6 +20,9 @@ from yibao.refdata import procedures
 
 from .conftest import YEARS
 
+#: Module fixtures built once, on one worker: the region and its payment run (`ran`).
+pytestmark = pytest.mark.xdist_group("payment-region")
+
 
 def _truth(gen: Path, kind: str) -> set[str]:
     with (gen / "truth" / "anomalies.csv").open(encoding="utf-8") as f:

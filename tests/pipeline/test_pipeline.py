@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import yibao_here
 from yibao.engine import Workspace
 from yibao.pipeline.checks import run_checks
 from yibao.pipeline.context import build_context, policy_hash
@@ -22,6 +23,9 @@ from yibao.pipeline.trace import trace
 from yibao.policy import load_policy
 from yibao.schema import DERIVED, TABLES
 from yibao.synth.run import synthesize
+
+#: Module fixtures built once, on one worker: the GBK county and its run (`run_ws`).
+pytestmark = pytest.mark.xdist_group("pipeline-gbk")
 
 YEAR = 2021
 CHINESE_NAMES = {
@@ -107,15 +111,18 @@ def test_a_file_is_recognised_by_its_header_signature(tmp_path: Path):
 def test_run_gives_the_same_tables_as_the_step_commands(
     run_ws: Path, gbk_folder: Path, tmp_path: Path
 ):
+    # The fifteen step commands in this process (helpers.yibao_here): `yibao run` itself was a
+    # fresh process (run_ws), and the comparison is of what the commands store.
     step = tmp_path / "ws"
-    assert yibao("init", str(step), "--policy", str(gbk_folder / "policy.yaml")).returncode == 0
+    init = yibao_here("init", str(step), "--policy", str(gbk_folder / "policy.yaml"))
+    assert init.returncode == 0, init.stdout + init.stderr
     for table, name in CHINESE_NAMES.items():
-        r = yibao("ingest", str(step), str(gbk_folder / name), "--table", table)
+        r = yibao_here("ingest", str(step), str(gbk_folder / name), "--table", table)
         assert r.returncode in (0, 1), r.stdout + r.stderr
     for cmd in ("settle", "finance", "supervise"):
-        r = yibao(cmd, str(step), "--year", str(YEAR))
+        r = yibao_here(cmd, str(step), "--year", str(YEAR))
         assert r.returncode == 0, r.stdout + r.stderr
-    r = yibao("evaluate", str(step), "--framework", "self-2020", "--year", str(YEAR))
+    r = yibao_here("evaluate", str(step), "--framework", "self-2020", "--year", str(YEAR))
     assert r.returncode == 0, r.stdout + r.stderr
     with Workspace.open(run_ws, read_only=True) as a, Workspace.open(step, read_only=True) as b:
         ran, stepped = _stored(a), _stored(b)

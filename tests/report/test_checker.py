@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from shared_build import demo_quick
 from yibao.report.checker import check_report, check_text
 from yibao.report.checker.check import Checker
 from yibao.report.checker.extract import ReportUnreadable, rejoin
@@ -154,15 +155,8 @@ def test_cli_json_and_exit_codes(tmp_path: Path):
         check_report(tmp_path / "a.xls")
 
 
-def test_a_report_yibao_wrote_has_no_findings(tmp_path: Path):
-    out = tmp_path / "demo"
-    res = subprocess.run(
-        [sys.executable, "-m", "yibao.cli", "demo", "--out", str(out), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
+def test_a_report_yibao_wrote_has_no_findings(tmp_path_factory: pytest.TempPathFactory):
+    out = demo_quick(tmp_path_factory)  # `yibao demo --quick`, built once per test run
     report = out / "reports" / "导入与数据质量报告.md"
     c = Checker(rejoin(report.read_text(encoding="utf-8").splitlines()))
     assert c.run() == []

@@ -18,6 +18,9 @@ from yibao.report.checker import check_report
 from yibao.report.fonts import FALLBACK, font_file
 from yibao.synth.run import synthesize
 
+#: Module fixtures built once, on one worker: the county run and its report (`ws`, `made`).
+pytestmark = pytest.mark.xdist_group("report-county")
+
 YEAR = 2021
 OUTLINE = [
     "一、基本情况",

@@ -18,6 +18,9 @@ from yibao.money import percent, wan
 from yibao.report.checker import check_report
 from yibao.synth.run import synthesize
 
+#: Module fixtures built once, on one worker: the three-year run with payment (`made`).
+pytestmark = pytest.mark.xdist_group("report-payment")
+
 YEAR = 2021
 
 

@@ -16,6 +16,9 @@ import pytest
 from yibao.synth.preset import COST_PER_ADMISSION_BY_YEAR, cost_index, load_preset
 from yibao.synth.run import synthesize
 
+#: Module fixtures built once, on one worker: the scale-0.05 county (`gen`).
+pytestmark = pytest.mark.xdist_group("synth-calibration")
+
 
 @pytest.fixture(scope="module")
 def gen(tmp_path_factory: pytest.TempPathFactory) -> Path:

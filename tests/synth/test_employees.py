@@ -10,6 +10,9 @@ import pytest
 
 from yibao.synth.run import synthesize
 
+#: Module fixtures built once, on one worker: the generated 遂宁 region (`suining`).
+pytestmark = pytest.mark.xdist_group("synth-suining")
+
 
 @pytest.fixture(scope="module")
 def suining(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -18,6 +18,9 @@ from yibao.synth.preset import load_preset
 from yibao.synth.run import synthesize
 from yibao.synth.writer import headers
 
+#: Module fixtures built once, on one worker: the settled county (`gen`, `ws`).
+pytestmark = pytest.mark.xdist_group("synth-county")
+
 TABLE_NAMES = list(TABLES)
 
 

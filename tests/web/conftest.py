@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from shared_build import demo_quick
 from web.pg import cluster
 from yibao.control.db import ControlPlane, forget
 
@@ -54,15 +55,8 @@ def cp(control_url: str) -> ControlPlane:
 
 @pytest.fixture(scope="session")
 def demo_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``yibao demo --quick`` once per run (year 2021, two counties)."""
-    from rich.console import Console
-
-    from yibao.demo import run_demo
-
-    out = tmp_path_factory.mktemp("webdemo") / "ws"
-    code = run_demo(out, quick=True, console=Console(quiet=True))
-    assert code == 0, "演示工作区生成失败"
-    return out
+    """``yibao demo --quick`` once per run (year 2021, two counties), shared with tests/e2e."""
+    return demo_quick(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
