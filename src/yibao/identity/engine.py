@@ -20,14 +20,6 @@ __all__ = ["certno_area_unknown", "certno_birth", "certno_problem", "check_char_
 _CERTNO_RE = r"^[0-9]{17}[0-9X]$"
 
 
-def _one_of(s: ir.StringValue, values: list[str]) -> ir.BooleanValue:
-    # Equalities rather than IN: DuckDB plans a literal IN list as a join per column.
-    out = s == values[0]
-    for v in values[1:]:
-        out = out | (s == v)
-    return out
-
-
 def check_char_expr(body: ir.StringValue) -> ir.StringValue:
     """Check character (ISO 7064 MOD 11-2) of a 17-digit body.
 
