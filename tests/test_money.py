@@ -124,3 +124,39 @@ def test_money_expr_is_exact_on_both_sides_of_its_fast_path(fen):
     t = ibis.memtable({"f": [fen]}, schema={"f": "int64"})
     got = ibis.duckdb.connect().execute(t.select(m=money_expr(t.f))).m[0]
     assert got == Decimal(fen) / 100
+
+
+#: fen × ppm products on both sides of 2^53, where a DOUBLE stops holding every integer: the
+#: first is 1 亿元 less 5,000.01 元 at 100 %, which FLOOR(x / 1e6) in DOUBLE rounds up a fen.
+_BIG_PRODUCTS = [
+    10**16 - 500_001,
+    2**53 - 1,
+    2**53 + 1,
+    2**53 + 499_999,
+    10**10 * 950_000 + 499_999,
+    10**10 * 950_000 + 500_000,
+    3 * 10**17 + 123_456_789,
+]
+
+
+@pytest.mark.parametrize("x", [0, 1, 499_999, 500_000, 1_499_999, *_BIG_PRODUCTS])
+def test_round_ppm_expr_is_exact_beyond_double_precision(x):
+    """Ibis compiles // to FLOOR(x / d) in DOUBLE; the engine must round every BIGINT exactly."""
+    from yibao.money import round_ppm_expr
+
+    t = ibis.memtable({"x": [x]}, schema={"x": "int64"})
+    got = ibis.duckdb.connect().execute(t.select(r=round_ppm_expr(t.x))).r[0]
+    assert got == (x + 500_000) // 1_000_000
+
+
+@given(
+    st.integers(min_value=-(2**61), max_value=2**61),
+    st.integers(min_value=1, max_value=2**40),
+)
+@settings(max_examples=200, deadline=None)
+def test_floor_div_expr_matches_python_floor_division(x, d):
+    from yibao.money import floor_div_expr
+
+    t = ibis.memtable({"x": [x], "d": [d]}, schema={"x": "int64", "d": "int64"})
+    got = ibis.duckdb.connect().execute(t.select(q=floor_div_expr(t.x, t.d))).q[0]
+    assert got == x // d

@@ -197,9 +197,20 @@ def rate_expr(ppm: ir.IntegerValue) -> ir.DecimalValue:
     return (ppm * micro).cast("decimal(9,6)")
 
 
+def floor_div_expr(x: ir.IntegerValue, d: ir.IntegerValue | int) -> ir.IntegerValue:
+    """x // d in the engine, exactly, for d > 0 and |x| < 2^62.
+
+    Ibis compiles ``//`` to FLOOR(x / d) in DOUBLE on DuckDB and Spark, which is off by one
+    beyond 2^53 (fen × ppm of a 1 亿元 claim).  The quotient is then at most one away, and one
+    integer remainder check puts it right."""
+    q = (x // d).cast("int64")
+    r = x - q * d
+    return q - (r < 0).cast("int64") + (r >= d).cast("int64")
+
+
 def round_ppm_expr(x: ir.IntegerValue) -> ir.IntegerValue:
     """fen × ppm → fen, half-up (x is never negative in the chain)."""
-    return (x + PPM // 2) // PPM
+    return floor_div_expr(x + PPM // 2, PPM)
 
 
 def percent_expr(rate: ir.NumericValue, places: int = 2) -> ir.DecimalValue:

@@ -13,11 +13,14 @@ from helpers import CLAIM_HEADER_CN, TODAY, claim_row, valid_id
 from yibao.engine.backend import connect_engine
 from yibao.ingest.headers import map_headers
 from yibao.ingest.validate import Refs, validate
-from yibao.money import round_fen, round_fen_expr
+from yibao.money import round_fen, round_fen_expr, round_ppm_expr
 from yibao.refdata import area_history, icd10_diagnoses
 from yibao.schema import get_table
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+#: fen × ppm past 2^53, where FLOOR(x / 1e6) in DOUBLE is a fen out on both engines.
+BIG_PRODUCTS = [10**16 - 500_001, 2**53 + 499_999, 10**10 * 950_000 + 499_999]
 
 
 def _staged() -> pa.Table:
@@ -103,6 +106,8 @@ def _run(engine: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
         }
     )
     rounded = con.execute(amounts.select(r=round_fen_expr(amounts.a)))["r"].tolist()
+    products = ibis.memtable({"x": BIG_PRODUCTS}, schema={"x": "int64"})
+    rounded += con.execute(products.select(r=round_ppm_expr(products.x)))["r"].tolist()
     norm = sorted(tuple((k, str(v)) for k, v in sorted(r.items())) for r in typed)
     return norm, sorted(tuple(sorted(e.items())) for e in errors), rounded
 
@@ -125,4 +130,5 @@ def test_validation_and_rounding_agree_on_duckdb_and_pyspark():
         [Decimal(x) for x in duck[2]]
         == [Decimal(x) for x in spark[2]]
         == [round_fen(Decimal(s)) for s in ("1.005", "2.675", "-1.005", "1234.5650")]
+        + [(x + 500_000) // 1_000_000 for x in BIG_PRODUCTS]
     )

@@ -23,7 +23,18 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from yibao.engine.workspace import Workspace, replace_rows, transaction
-from yibao.money import PPM, fen_expr, from_fen, ppm_exact, ratio, round_fen, round_places, to_fen
+from yibao.money import (
+    PPM,
+    fen_expr,
+    floor_div_expr,
+    from_fen,
+    ppm_exact,
+    ratio,
+    round_fen,
+    round_places,
+    round_ppm_expr,
+    to_fen,
+)
 from yibao.payment.catalogue import CORE
 from yibao.payment.inputs import (
     SEVERITY_TABLE,
@@ -208,8 +219,8 @@ def scored_cases(b, cases: ir.Table, p: DipParams) -> ir.Table:  # noqa: ANN001
         )
     )
     x = x.mutate(review=x.is_ext & x.group_code.notnull() & (rank < quota))
-    low_score = (sc * cost * 2 + std) // (std * 2)
-    high_score = (sc * (cost - std * k) * 2 + std) // (std * 2)
+    low_score = floor_div_expr(sc * cost * 2 + std, std * 2)
+    high_score = floor_div_expr(sc * (cost - std * k) * 2 + std, std * 2)
     case_e2 = ibis.cases(
         (x.group_code.isnull(), ibis.null("int64")),
         (x.is_low, low_score),
@@ -224,7 +235,7 @@ def scored_cases(b, cases: ir.Table, p: DipParams) -> ir.Table:  # noqa: ANN001
         else_="正常",
     )
     x = x.mutate(case_e2=case_e2.cast("int64"), outlier=outlier)
-    return x.mutate(points_e2=((x.case_e2 * x.coef_e6 + 500_000) // 1_000_000).cast("int64"))
+    return x.mutate(points_e2=round_ppm_expr(x.case_e2 * x.coef_e6))
 
 
 def history_points(b, years: list[int], p: DipParams) -> ir.Table:  # noqa: ANN001

@@ -2,7 +2,8 @@
 
 The chain joins every claim to the period in force on its settlement date, so parameters
 change by data, not by code.  Integer fen and ppm keep the arithmetic exact and identical on
-DuckDB and PySpark; the one rounding rule (half-up) is ``(x + 500_000) // 1_000_000``.
+DuckDB and PySpark; the one rounding rule (half-up) is ``money.round_ppm_expr``, which stays
+exact where a DOUBLE would not.
 """
 
 from __future__ import annotations

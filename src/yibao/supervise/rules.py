@@ -17,8 +17,8 @@ import ibis.expr.types as ir
 
 from yibao.ingest.validate import one_of
 from yibao.money import fen_expr as to_fen
+from yibao.money import floor_div_expr, percent_expr
 from yibao.money import money_expr as to_money
-from yibao.money import percent_expr
 from yibao.schema.codes import EMPLOYEE, RESIDENT
 from yibao.supervise.inputs import Inputs
 from yibao.supervise.params import CodeRange, SupervisionParams
@@ -368,7 +368,7 @@ def hospital_metrics(inp: Inputs, p: SupervisionParams) -> ir.Table:
     )
     # Cost per admission in whole fen, half-up: integer arithmetic, identical on every engine.
     return h.mutate(
-        cost_fen=(h.medfee_fen * 2 + h.n) // (h.n * 2),
+        cost_fen=floor_div_expr(h.medfee_fen * 2 + h.n, h.n * 2),
         avg_los=h.los_sum.cast("float64") / h.n,
         readmit_rate=h.readmits.cast("float64") / h.n,
     )
@@ -412,7 +412,7 @@ def hospital_los_outlier(inp: Inputs, p: SupervisionParams) -> ir.Table:
     t = _outlier(_robust_z(h.mutate(value=h.avg_los), "value", p), p)
     excess_days = ibis.greatest(t.los_sum - (t.median * t.n).round(0).cast("int64"), 0)
     return t.mutate(
-        amount=to_money(t.fund_fen * excess_days // t.los_sum),
+        amount=to_money(floor_div_expr(t.fund_fen * excess_days, t.los_sum)),
         avg_los_shown=_dec2(t.avg_los),
         peer_median=_dec2(t.median),
     )
