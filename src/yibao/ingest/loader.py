@@ -211,7 +211,7 @@ class Checked:
 
     staged: Staged
     headers: HeaderMap
-    stage: str  # raw text rows: c0…cN + _row
+    stage: str  # raw text rows: c0…cN, numbered by staged.row_sql
     errors: str  # one row per offending cell: _row, column_name, value, reason
     typed: ir.Table  # the accepted rows, typed, over the materialised tables
     skipped: NonData = NonData()
@@ -273,7 +273,7 @@ def stage_and_check(
     )
     # Rename c0…cN to canonical names in a view so that validation sees the schema's names.
     sel = ", ".join(f"c{i} AS {sql_ident(c)}" for c, i in hm.columns.items())
-    _run(con, f"CREATE TEMP VIEW {stage}_v AS SELECT {sel}, {ROW} FROM {stage}")
+    _run(con, f"CREATE TEMP VIEW {stage}_v AS SELECT {sel}, {staged.row_sql} AS {ROW} FROM {stage}")
     ensure_procedure_refs(con)
     backend = ibis.duckdb.from_connection(con)
     step(f"解析 {staged.rows:,} 行")
@@ -348,7 +348,12 @@ def _load(
     if con.execute(f"SELECT count(*) FROM {stage}_err").fetchone()[0]:
         # The raw records of the offending rows only: a join with the whole staged file would
         # hash all of it for a handful of rows.
-        offending = f"(SELECT * FROM {stage} WHERE _row IN (SELECT _row FROM {stage}_err))"
+        raw = ", ".join(f"c{i}" for i in range(len(staged.headers)))
+        at = staged.row_sql
+        offending = (
+            f"(SELECT {raw}, {at} AS _row FROM {stage} "
+            f"WHERE {at} IN (SELECT _row FROM {stage}_err))"
+        )
         _run(
             con,
             f"INSERT INTO _quarantine SELECT {load_id}, ?, ?, e._row, e.column_name, "
