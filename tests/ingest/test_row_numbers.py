@@ -56,3 +56,17 @@ def test_rows_keep_their_file_numbers_across_row_groups(ws, tmp_path, refused):
         ).fetchall()
     )
     assert stored == {f"S{i:07d}": file_row(i) for i in sample}
+
+
+def test_staging_tables_are_dropped_after_a_rejected_file_and_after_a_load(ws, tmp_path):
+    """Staging runs outside the import's transaction, so no rollback removes its tables."""
+    bad = write_csv(tmp_path / "bad.csv", ["结算ID", "人员编号"], [["S1", "P1"]])
+    good = write_csv(tmp_path / "good.csv", CLAIM_HEADER_CN, [claim_row(1), claim_row(2)])
+    assert ingest_file(ws, bad, "claims", today=TODAY).exit_status == 2
+    assert ingest_file(ws, good, "claims", today=TODAY).rows_accepted == 2
+    left = ws.con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_stage%' "
+        "ESCAPE '\\' UNION ALL SELECT view_name FROM duckdb_views() WHERE temporary "
+        "AND view_name LIKE '\\_stage%' ESCAPE '\\'"
+    ).fetchall()
+    assert left == []

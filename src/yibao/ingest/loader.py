@@ -127,20 +127,41 @@ def ingest_file(
             message=f"该文件已于 {at:%Y-%m-%d %H:%M} 导入(批次 {lid}),内容相同,本次未做任何改动",
         )
     con = ws.con
-    con.execute("BEGIN TRANSACTION")
+    step = step or (lambda _: None)
+    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM _loads").fetchone()[0]
+    stage = f"_stage_{load_id}"
     try:
-        result = _load(ws, path, table, digest, today or date.today(), step or (lambda _: None))
-        con.execute("COMMIT")
+        # Staged and checked outside the transaction: DuckDB scans a table created inside one
+        # (transaction-local storage) on a single core.  Only the writes need the transaction.
+        checked = _check(ws, path, table, stage, today or date.today(), step)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result = _write(ws, path, table, digest, checked, load_id, step)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         return result
     except FileRejected as exc:
-        con.execute("ROLLBACK")
         msg = str(exc)
         if not msg.startswith(path.name):
             msg = f"{path.name}: {msg}"
         return IngestResult(str(path), table.name, EXIT_REJECTED, message=msg + ";文件未导入")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    finally:
+        drop_stage(con, stage)
+
+
+def drop_stage(con: duckdb.DuckDBPyConnection, stage: str) -> None:
+    """Drop the temporary tables and views of one import, whether it ended or failed."""
+    like = f"{stage}\\_%"
+    for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
+        names = con.execute(
+            f"SELECT {'view_name' if kind == 'VIEW' else 'table_name'} AS n FROM {catalog} "
+            "WHERE temporary AND (n = ? OR n LIKE ? ESCAPE '\\')",
+            [stage, like],
+        ).fetchall()
+        for (name,) in names:
+            con.execute(f"DROP {kind} IF EXISTS {sql_ident(name)}")
 
 
 @dataclass(frozen=True)
@@ -312,14 +333,11 @@ def stage_and_check(
     )
 
 
-def _load(
-    ws: Workspace, path: Path, table: Table, digest: str, today: date, step: Callable[[str], None]
-) -> IngestResult:
-    con = ws.con
-    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM _loads").fetchone()[0]
-    stage = f"_stage_{load_id}"
-    checked = stage_and_check(
-        con,
+def _check(
+    ws: Workspace, path: Path, table: Table, stage: str, today: date, step: Callable[[str], None]
+) -> Checked:
+    return stage_and_check(
+        ws.con,
         path,
         table,
         "_ref_area_codes",
@@ -329,7 +347,20 @@ def _load(
         existing=table.name,
         step=step,
     )
-    staged, hm = checked.staged, checked.headers
+
+
+def _write(
+    ws: Workspace,
+    path: Path,
+    table: Table,
+    digest: str,
+    checked: Checked,
+    load_id: int,
+    step: Callable[[str], None],
+) -> IngestResult:
+    """The accepted rows, the quarantine and the _loads record: the import's one transaction."""
+    con, stage = ws.con, checked.stage
+    staged, hm, skipped = checked.staged, checked.headers, checked.skipped
     cols = ", ".join(sql_ident(c) for c in table.column_names)
     typed_sql = ibis.to_sql(checked.typed, dialect="duckdb")
     step("写入工作区")
@@ -363,7 +394,6 @@ def _load(
             f"ORDER BY e._row, e.column_name",
             [table.name, path.name],
         )
-    skipped = checked.skipped
     total = staged.rows - skipped.blank - skipped.totals
     quarantined, already = con.execute(
         f"SELECT count(DISTINCT _row) FILTER (WHERE {real.replace('e.', '')}), "
@@ -376,9 +406,6 @@ def _load(
         f"SELECT reason, count(DISTINCT _row) n FROM {stage}_err WHERE {real.replace('e.', '')} "
         "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10"
     ).fetchall()
-    for suffix in ("_err", "_t", "_v", ""):
-        kind = "VIEW" if suffix == "_v" else "TABLE"
-        con.execute(f"DROP {kind} {stage}{suffix}")
     # Nothing accepted (and not because every row was loaded before): the file did not load.
     status = EXIT_OK if quarantined == 0 else EXIT_QUARANTINED
     if accepted == 0 and already == 0:
