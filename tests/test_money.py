@@ -149,6 +149,15 @@ def test_round_ppm_expr_is_exact_beyond_double_precision(x):
     assert got == (x + 500_000) // 1_000_000
 
 
+@pytest.mark.parametrize("x, d", [(2**61 - 1, 105), (-(2**61) + 3, 7), (10**18 + 1, 3)])
+def test_floor_div_expr_is_exact_where_the_double_quotient_is_far_off(x, d):
+    """Hypothesis found 2^61 − 1 // 105: the DOUBLE estimate was 3 away, not one."""
+    from yibao.money import floor_div_expr
+
+    t = ibis.memtable({"x": [x], "d": [d]}, schema={"x": "int64", "d": "int64"})
+    assert ibis.duckdb.connect().execute(t.select(q=floor_div_expr(t.x, t.d))).q[0] == x // d
+
+
 @given(
     st.integers(min_value=-(2**61), max_value=2**61),
     st.integers(min_value=1, max_value=2**40),

@@ -200,12 +200,12 @@ def rate_expr(ppm: ir.IntegerValue) -> ir.DecimalValue:
 def floor_div_expr(x: ir.IntegerValue, d: ir.IntegerValue | int) -> ir.IntegerValue:
     """x // d in the engine, exactly, for d > 0 and |x| < 2^62.
 
-    Ibis compiles ``//`` to FLOOR(x / d) in DOUBLE on DuckDB and Spark, which is off by one
-    beyond 2^53 (fen × ppm of a 1 亿元 claim).  The quotient is then at most one away, and one
-    integer remainder check puts it right."""
+    Ibis compiles ``//`` to FLOOR(x / d) in DOUBLE on DuckDB and Spark, which is off beyond
+    2^53 (fen × ppm of a 1 亿元 claim).  The BIGINT remainder of that estimate is then small,
+    so its own floor division in DOUBLE is exact, and adding it puts the quotient right."""
     q = (x // d).cast("int64")
     r = x - q * d
-    return q - (r < 0).cast("int64") + (r >= d).cast("int64")
+    return q + (r // d).cast("int64")
 
 
 def round_ppm_expr(x: ir.IntegerValue) -> ir.IntegerValue:
