@@ -43,7 +43,7 @@ class Staged:
     rejects: str | None = None  # CSV records the reader refused (_row, column_name, value, reason)
     #: Rows above the header (a title such as 2021年度住院结算明细), skipped; their text.
     title_rows: tuple[str, ...] = ()
-    #: The file row number of a staged row, in SQL over the staged table: ``rowid + k`` when
+    #: The file row number of a staged row, in SQL over the staged table: ``rowid - k`` when
     #: the read kept file order (the rowid follows it), else the stored ``_row`` column.
     row_sql: str = "_row"
 
@@ -236,11 +236,10 @@ def _finish(
     stays put when non-data rows are deleted, so the number is ``rowid - base + first_row``
     and costs nothing to store.  (``row_number() OVER ()`` in the read, as before, is a
     streaming window that DuckDB runs on one core: twice the time of the read on two.)
-    Records the CSV reader
-    refused (known only once the read is done) keep their own numbers, and the accepted ones
-    are then renumbered into a stored ``_row`` to fill the numbers in between (an ASOF join),
-    so every row keeps its place.  ``first_row`` is the number of the first data row (2, or
-    more below title rows).
+    Records the CSV reader refused (known only once the read is done) keep their own numbers,
+    and the accepted ones are then renumbered into a stored ``_row`` to fill the numbers in
+    between (an ASOF join), so every row keeps its place.  ``first_row`` is the number of the
+    first data row (2, or more below title rows).
     """
     cols = ", ".join(f"CAST(c{i} AS VARCHAR) AS c{i}" for i in range(len(headers)))
     con.execute(f"CREATE TEMP TABLE {target} AS SELECT {cols} FROM {source_sql}")
