@@ -43,3 +43,20 @@ def test_valid_settings_open(tmp_path: Path):
     cfg.write_text(cfg.read_text(encoding="utf-8") + "memory_limit: 2GB\n", encoding="utf-8")
     with Workspace.open(tmp_path / "w") as ws:
         assert ws.config["memory_limit"] == "2GB"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_threads_reach_duckdb(tmp_path: Path, threads: int):
+    """The `threads` key is not only validated: the workspace's DuckDB runs with it."""
+    Workspace.create(tmp_path / "w").close()
+    cfg = tmp_path / "w" / "yibao.yaml"
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8") + f"threads: {threads}\nmemory_limit: 1GB\n",
+        encoding="utf-8",
+    )
+    for read_only in (False, True):
+        with Workspace.open(tmp_path / "w", read_only=read_only) as ws:
+            got = ws.con.execute("SELECT current_setting('threads')").fetchone()[0]
+            assert int(got) == threads
+            limit = ws.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            assert limit.replace(" ", "") in ("953.6MiB", "1.0GiB", "1000.0MB")

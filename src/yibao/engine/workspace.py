@@ -247,6 +247,8 @@ class Workspace:
             raise WorkspaceError(f"{path}: 工作区版本 {cfg['schema_version']} 比本程序新")
         # Bounded memory: DuckDB spills to the workspace's tmp/ beyond this limit.
         config = {"memory_limit": str(cfg.get("memory_limit", "4GB"))}
+        if "threads" in cfg:
+            config["threads"] = str(cfg["threads"])
         if not read_only:
             private_files(path, [path / CONFIG, path / DB])
             (path / "tmp").mkdir(exist_ok=True, mode=PRIVATE_DIR)
