@@ -15,13 +15,20 @@ from pathlib import Path
 import pyarrow as pa
 from hypothesis import strategies as st
 
-from yibao.policy import load_policy
+from yibao.policy import Policy, load_policy
 
 POLICY_DIR = Path(__file__).parent / "policies"
 POLICIES = {
     "demo-county": load_policy("demo-county"),
     "mid-year": load_policy(POLICY_DIR / "mid-year.yaml"),
     "ci-inpatient-only": load_policy(POLICY_DIR / "ci-inpatient-only.yaml"),
+}
+#: The batch test's wider set (one chain run each, so cheap): every parameter changing on
+#: 1 July (each one then comes from its period, none is a constant), and a resident-only
+#: fund (no employee rules: the chain's resident-only branches).
+BATCH_POLICIES = POLICIES | {
+    "all-change": load_policy(POLICY_DIR / "all-change.yaml"),
+    "resident-only": load_policy(POLICY_DIR / "resident-only.yaml"),
 }
 IDETS = ["普通人员", "特困人员", "低保对象", "返贫致贫人口", "普通人员"]
 CLAIM_SCHEMA = pa.schema(
@@ -137,6 +144,14 @@ def claim_sets(draw: st.DrawFn, max_claims: int = 25, max_people: int = 4) -> li
             }
         )
     return claims
+
+
+def for_policy(claims: list[dict], policy: Policy) -> list[dict]:
+    """Claims the policy can settle: where it rules no employee scheme, 310 claims become 390
+    (the chain refuses an unruled scheme before it settles anything)."""
+    if "employee.insutypes" in policy.parameters:
+        return claims
+    return [{**c, "insutype": "390"} if c["insutype"] == "310" else c for c in claims]
 
 
 def _acct(v: int | None) -> Decimal | None:

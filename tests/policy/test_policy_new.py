@@ -3,7 +3,9 @@ and refusals that name every missing parameter."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from yibao.settle.run import settle_file
 
 runner = CliRunner()
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
+RESIDENT_ONLY = Path(__file__).resolve().parents[1] / "oracle" / "policies" / "resident-only.yaml"
 
 
 def test_policy_new_writes_a_commented_template_that_loads_and_settles(tmp_path):
@@ -87,3 +90,21 @@ def test_the_worked_example_of_the_policy_guide_settles_as_it_says(tmp_path):
     assert out.ok, out.errors
     paid = {r["setl_id"]: r["hifp_pay"] for r in out.result.to_pylist()}
     assert paid == {"A": Decimal("5980.00"), "B": Decimal("6510.00")}
+
+
+def test_a_resident_only_policy_settles_without_the_employee_rules():
+    """Most county funds publish resident rules only: without ``employee.insutypes`` the
+    employee parameters are not required (they were, so no resident-only policy settled)."""
+    policy = load_policy(str(RESIDENT_ONLY))
+    assert not any(n.startswith("employee.") for n in policy.parameters)
+    spec, periods = build_periods(policy)
+    assert spec.employee_insutypes == ()
+    assert periods.column("p_valid").to_pylist() == [True]
+    assert missing_parameters(policy, periods.column("p_start")[0].as_py()) == []
+
+
+def test_a_policy_that_rules_310_still_needs_every_employee_parameter():
+    demo = load_policy("demo-county")
+    params = {n: p for n, p in demo.parameters.items() if n != "employee.annual_cap"}
+    policy = dataclasses.replace(demo, parameters=params)
+    assert missing_parameters(policy, date(2021, 1, 1)) == ["employee.annual_cap"]

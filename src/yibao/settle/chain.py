@@ -267,7 +267,7 @@ def settle_chain(
         t = t.drop("deductible", "ratio")
 
     # Pass 1: basic fund (and, when it telescopes, the critical-illness base) in one sort.
-    sums = _pool_sums(t, spec) if not trace and spec.ci_telescopes else _shared_sums(t, spec)
+    sums = _pool_sums(t) if not trace and spec.ci_telescopes else _shared_sums(t, spec)
     # DuckDB sums BIGINT into HUGEINT; without the cast every expression after the window
     # (caps, 大病 bands, payments) ran in 128-bit arithmetic.  "!int64" because Ibis drops a
     # cast to the type it already has.
@@ -416,7 +416,7 @@ def _shared_sums(t: ir.Table, spec: ChainSpec) -> dict[str, ir.IntegerValue]:
     return sums
 
 
-def _pool_sums(t: ir.Table, spec: ChainSpec) -> dict[str, ir.IntegerValue]:
+def _pool_sums(t: ir.Table) -> dict[str, ir.IntegerValue]:
     """The same sums where the payments need them, with the pool in the partition: two plain
     running sums instead of three CASE-filtered ones (payments only, issue 17).
 

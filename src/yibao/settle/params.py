@@ -155,8 +155,13 @@ OPTIONAL = {"basic.annual_cap", "critical_illness.annual_cap"}
 def missing_parameters(policy: Policy, on: date) -> list[str]:
     """Every parameter a period starting ``on`` lacks (not just the first), in a stable order."""
     out = []
+    # Employee rules are required only where a period rules 310 at all: most county funds
+    # publish resident rules only.
+    emp = policy.parameters.get("employee.insutypes")
+    emp_dv = emp.at(on) if emp else None
+    ruled = emp_dv is not None and bool(emp_dv.value)
     for name in sorted(set(CATEGORICAL.values()) | VALUED):
-        if name in OPTIONAL:
+        if name in OPTIONAL or (not ruled and name.startswith("employee.")):
             continue
         p = policy.parameters.get(name)
         dv = p.at(on) if p else None
