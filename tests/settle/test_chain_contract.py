@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
+import ibis
 import pyarrow as pa
 import pytest
 
 from oracle.strategies import POLICIES, to_table
 from yibao.engine.backend import connect_engine, from_arrow
-from yibao.settle.chain import settle_chain
+from yibao.settle.chain import _ci_f, settle_chain
 from yibao.settle.params import build_periods, chain_periods
 
 PAYMENTS = ["hifp_pay", "hifob_pay", "hifmi_pay", "maf_pay", "psn_part_amt"]
@@ -87,3 +89,21 @@ def test_a_file_without_the_optional_columns_settles_as_if_they_were_empty(trace
     assert _settle(bare, trace=trace).to_pylist() == want.to_pylist()
     paid = {r["setl_id"]: r["hifp_pay"] for r in want.to_pylist()}
     assert paid["S1"] > 0 and paid["S4"] > 0  # something was settled, both schemes
+
+
+@pytest.mark.parametrize(
+    ("c", "rate", "want"),
+    [
+        # 500,001 fen at 99.9999 %: 500,000.499999 fen rounds down; one ppm·fen more would
+        # round up (a 大病 sum that starts at anything but 0 is a fen off only here).
+        (500_001, 999_999, 500_000),
+        (500_000, 999_999, 500_000),  # 499,999.5 → half up
+        (0, 999_999, 0),
+    ],
+)
+def test_the_critical_illness_sum_starts_at_zero_and_rounds_half_up_once(c, rate, want):
+    t = ibis.memtable(
+        {"c": [c], "ci_ded": [0], "ci_poor_ded": [0], "ci_bump": [0], "ci_t0": [0], "ci_r0": [rate]}
+    )
+    expr = t.select(f=_ci_f(t.c, t, SimpleNamespace(n_bands=1), ibis.literal(False)))
+    assert connect_engine("duckdb").to_pyarrow(expr).column("f").to_pylist() == [want]
