@@ -14,6 +14,7 @@ import ibis
 import pyarrow as pa
 import pytest
 
+from oracle.settle_ref import settle_reference
 from oracle.strategies import POLICIES, to_table
 from yibao.engine.backend import connect_engine, from_arrow
 from yibao.settle.chain import _ci_f, settle_chain
@@ -107,3 +108,33 @@ def test_the_critical_illness_sum_starts_at_zero_and_rounds_half_up_once(c, rate
     )
     expr = t.select(f=_ci_f(t.c, t, SimpleNamespace(n_bands=1), ibis.literal(False)))
     assert connect_engine("duckdb").to_pyarrow(expr).column("f").to_pylist() == [want]
+
+
+def test_the_large_expense_subsidy_stops_at_its_own_limit():
+    """An employee past the annual cap and then past the 大额 limit (demo-county: 200,000 元
+    and 400,000 元 more): worked by hand, and the oracle agrees."""
+    claim = {
+        "psn_no": "E1",
+        "insutype": "310",
+        "med_type": "21",
+        "hi_setl_lv": "1",
+        "offsite_flag": "0",
+        "psn_idet_type": "普通人员",
+        "emp_retired": "0",
+        "acct_pay": None,
+        "medfee_sumamt": Decimal(400_000),
+        "inscp_scp_amt": Decimal(400_000),
+    }
+    claims = [
+        claim | {"setl_id": "X1", "setl_time": datetime(2021, 3, 1, 9)},
+        claim | {"setl_id": "X2", "setl_time": datetime(2021, 9, 1, 9)},
+    ]
+    # Each: (400,000 − 300) × 90 % = 359,730 of basic; cumulative 359,730 then 719,460.
+    # X1: 200,000 统筹, 159,730 大额; X2: 0 统筹, 600,000 − 359,730 = 240,270 大额 (limit hit).
+    got = {r["setl_id"]: r for r in _settle(to_table(claims), trace=False).to_pylist()}
+    assert (got["X1"]["hifp_pay"], got["X1"]["hifob_pay"]) == (Decimal(200_000), Decimal(159_730))
+    assert (got["X2"]["hifp_pay"], got["X2"]["hifob_pay"]) == (Decimal(0), Decimal(240_270))
+    assert got["X2"]["psn_part_amt"] == Decimal(400_000 - 240_270)
+    ref = settle_reference(claims, POLICIES["demo-county"])
+    for sid, row in got.items():
+        assert {k: ref[sid][k] for k in PAYMENTS} == {k: row[k] for k in PAYMENTS}
