@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from helpers import write_csv
+from oracle.strategies import resident_only
 from yibao.cli import app
 from yibao.policy import load_policy
 from yibao.settle.params import SettlePolicyError, build_periods, missing_parameters
@@ -20,7 +21,6 @@ from yibao.settle.run import settle_file
 
 runner = CliRunner()
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
-RESIDENT_ONLY = Path(__file__).resolve().parents[1] / "oracle" / "policies" / "resident-only.yaml"
 
 
 def test_policy_new_writes_a_commented_template_that_loads_and_settles(tmp_path):
@@ -95,7 +95,7 @@ def test_the_worked_example_of_the_policy_guide_settles_as_it_says(tmp_path):
 def test_a_resident_only_policy_settles_without_the_employee_rules():
     """Most county funds publish resident rules only: without ``employee.insutypes`` the
     employee parameters are not required (they were, so no resident-only policy settled)."""
-    policy = load_policy(str(RESIDENT_ONLY))
+    policy = resident_only(load_policy("demo-county"))
     assert not any(n.startswith("employee.") for n in policy.parameters)
     spec, periods = build_periods(policy)
     assert spec.employee_insutypes == ()

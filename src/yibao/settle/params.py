@@ -148,6 +148,11 @@ def _val(policy: Policy, name: str, on: date, optional: bool = False) -> Any:
     return dv.value
 
 
+def _employee_insutypes(policy: Policy, on: date) -> tuple[str, ...]:
+    """The schemes settled by the employee rules on ``on``; empty for a resident-only fund."""
+    return tuple(_val(policy, "employee.insutypes", on, optional=True) or ())
+
+
 #: Parameters the chain can do without (no cap when absent).
 OPTIONAL = {"basic.annual_cap", "critical_illness.annual_cap"}
 
@@ -157,9 +162,7 @@ def missing_parameters(policy: Policy, on: date) -> list[str]:
     out = []
     # Employee rules are required only where a period rules 310 at all: most county funds
     # publish resident rules only.
-    emp = policy.parameters.get("employee.insutypes")
-    emp_dv = emp.at(on) if emp else None
-    ruled = emp_dv is not None and bool(emp_dv.value)
+    ruled = bool(_employee_insutypes(policy, on))
     for name in sorted(set(CATEGORICAL.values()) | VALUED):
         if name in OPTIONAL or (not ruled and name.startswith("employee.")):
             continue
@@ -256,7 +259,7 @@ def _period(policy: Policy, on: date) -> tuple[ChainSpec, dict[str, int]]:
     cat = {k: tuple(_val(policy, name, on)) for k, name in CATEGORICAL.items()}
     maf_ratio: dict[str, Decimal] = _val(policy, "medical_assistance.ratio", on)
     scale: Scale = _val(policy, "critical_illness.scale", on)
-    emp = tuple(_val(policy, "employee.insutypes", on, optional=True) or ())
+    emp = _employee_insutypes(policy, on)
     spec = ChainSpec(
         **cat,
         maf_categories=tuple(sorted(maf_ratio)),
