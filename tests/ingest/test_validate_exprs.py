@@ -352,14 +352,20 @@ CLAIM_CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def claims(con):
-    """The fast path of ``prepare``; tests/ingest/test_fast_path.py holds the other to it."""
-    return _batched(con, "claims", CLAIM_CASES)
+def test_claims_are_checked_case_by_case(con):
+    """One check of every case (the fast path of ``prepare``; tests/ingest/test_fast_path.py
+    holds the other to it).  One test, not a module fixture: ``make mutate`` runs only the
+    tests that called the mutated function, and a cached fixture calls it for the first only."""
+    out = _batched(con, "claims", CLAIM_CASES)
+    _a_clean_claim_is_accepted_with_its_typed_values(out["clean"])
+    _every_cell_reason_names_its_row_and_column(out["cells"])
+    _the_first_failing_check_of_a_cell_is_its_reason(out["first"])
+    _row_rules_of_claims(out["rules"])
+    _duplicate_keys_point_at_the_first_row_as_the_file_wrote_it(out["dups"])
 
 
-def test_a_clean_claim_is_accepted_with_its_typed_values(claims):
-    errors, typed = claims["clean"]
+def _a_clean_claim_is_accepted_with_its_typed_values(case):
+    errors, typed = case
     assert errors == []
     [row] = typed
     assert row["_row"] == 2 and row["setl_id"] == "A1" and row["act_ipt_days"] == 3
@@ -370,8 +376,8 @@ def test_a_clean_claim_is_accepted_with_its_typed_values(claims):
     assert set(row) == {V.ROW, *get_table("claims").column_names}
 
 
-def test_every_cell_reason_names_its_row_and_column(claims):
-    errors, typed = claims["cells"]
+def _every_cell_reason_names_its_row_and_column(case):
+    errors, typed = case
     assert errors == [
         (3, "psn_no", None, "人员编号为必填项,不能为空"),
         (4, "medfee_sumamt", "12x", "医疗费总额不是有效的金额(元,最多两位小数)"),
@@ -401,8 +407,8 @@ def _code_reason() -> str:
     return f"险种类型代码不存在,允许的值(代码或括号中的名称): {shown}"
 
 
-def test_the_first_failing_check_of_a_cell_is_its_reason(claims):
-    errors, _ = claims["first"]
+def _the_first_failing_check_of_a_cell_is_its_reason(case):
+    errors, _ = case
     assert errors == [
         (2, "medfee_sumamt", "-1,5",
          "医疗费总额中的逗号位置不对:逗号只能用作千位分隔(如 6,441.00);若是小数点请改为“.”"),
@@ -411,8 +417,8 @@ def test_the_first_failing_check_of_a_cell_is_its_reason(claims):
     ]
 
 
-def test_row_rules_of_claims(claims):
-    errors, typed = claims["rules"]
+def _row_rules_of_claims(case):
+    errors, typed = case
     assert errors == [
         (2, "inscp_scp_amt", "100.01 > 100.00", "符合政策范围金额大于医疗费总额"),
         (3, "dscg_time", "2021-03-05 08:00:01 > 2021-03-05 08:00:00", "入院时间晚于出院时间"),
@@ -423,8 +429,8 @@ def test_row_rules_of_claims(claims):
     assert [r["setl_id"] for r in typed] == ["R4"]
 
 
-def test_duplicate_keys_point_at_the_first_row_as_the_file_wrote_it(claims):
-    errors, typed = claims["dups"]
+def _duplicate_keys_point_at_the_first_row_as_the_file_wrote_it(case):
+    errors, typed = case
     assert errors == [
         (4, "setl_id", "ｄ1", "结算ID重复(忽略全角/半角、大小写和首尾空白后为 D1),与文件第2行相同"),
         (5, "setl_id", "D1", "结算ID重复,与文件第2行相同"),
@@ -450,19 +456,21 @@ PERSON_CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def persons(con):
-    return _batched(con, "persons", PERSON_CASES)
+def test_persons_are_checked_case_by_case(con):
+    out = _batched(con, "persons", PERSON_CASES)
+    _area_codes_of_a_region_column_are_checked_against_the_reference(out["areas"])
+    _row_rules_of_persons(out["rules"])
+    _two_missing_keys_repeat_each_other(out["null_keys"])
 
 
-def test_area_codes_of_a_region_column_are_checked_against_the_reference(persons):
-    errors, typed = persons["areas"]
+def _area_codes_of_a_region_column_are_checked_against_the_reference(case):
+    errors, typed = case
     assert errors == [(3, "region_code", "439999", "户籍区划代码不是有效的行政区划代码(GB/T 2260)")]
     assert [r["region_code"] for r in typed] == ["430921", "430900"]
 
 
-def test_row_rules_of_persons(persons):
-    errors, typed = persons["rules"]
+def _row_rules_of_persons(case):
+    errors, typed = case
     assert errors == [
         (2, "brdy", "1980-05-18 ≠ 19800517", "出生日期与身份证号中的出生日期不一致"),
         (3, "death_date", "1980-05-16", "出生日期晚于死亡日期"),
@@ -471,8 +479,8 @@ def test_row_rules_of_persons(persons):
     assert [r["psn_no"] for r in typed] == ["B3", "B5"]
 
 
-def test_two_missing_keys_repeat_each_other(persons):
-    errors, typed = persons["null_keys"]
+def _two_missing_keys_repeat_each_other(case):
+    errors, typed = case
     assert errors == [
         (2, "psn_no", None, "人员编号为必填项,不能为空"),
         (3, "psn_no", None, "人员编号为必填项,不能为空"),
@@ -525,12 +533,28 @@ def test_rows_already_loaded_are_told_apart_from_conflicts(con):
 
 def test_validate_is_prepare_then_check(con):
     t = get_table("persons")
-    v = V.validate(
-        _staged(con, "persons", [_person(), _person(psn_no="P2", gend="9x")]),
-        t, _refs(con), today=TODAY,
+    loaded = {c.name: None for c in t.columns} | {
+        "psn_no": "P4", "certno": GOOD_ID, "region_code": "430921", "brdy": date(1980, 5, 17)
+    }
+    existing = con.create_table(
+        "existing_p", pa.Table.from_pylist([loaded], schema=t.arrow_schema()), overwrite=True
     )
+    future = valid_id(3, birth=date(2026, 11, 24))
+    rows = [
+        _person(), _person(psn_no="P2", gend="9x"), _person(psn_no="P3", death_date="2026-11-24"),
+        _person(psn_no="P4"), _person(psn_no="P5", certno=future, brdy="2026-11-24"),
+    ]
+    v = V.validate(_staged(con, "persons", rows), t, _refs(con), today=TODAY, existing=existing)
     errors = con.to_pyarrow(v.errors).to_pylist()
-    assert [(e["_row"], e["column_name"]) for e in errors] == [(3, "gend")]
+    gend = get_table("persons").column("gend")
+    codes = "、".join(f"{k}({m})" for k, m in gend.codes.items())
+    assert sorted((e["_row"], e["column_name"], e["reason"]) for e in errors) == [
+        (3, "gend", f"性别代码不存在,允许的值(代码或括号中的名称): {codes}"),
+        (4, "death_date", "死亡日期晚于今天"),
+        (5, V.ALREADY, "此前已导入(与工作区中的记录相同)"),
+        (6, "brdy", "出生日期晚于今天"),
+        (6, "certno", "身份证号出生日期晚于今天"),
+    ]
     assert [r["psn_no"] for r in con.to_pyarrow(v.typed).to_pylist()] == ["P1"]
 
 
@@ -561,6 +585,14 @@ def test_problem_columns_are_added_once(con):
     )
     assert con.to_pyarrow(bad.select(p=V._problem(bad, "certno", TODAY))).to_pylist() == [
         {"p": "身份证号长度应为18位"}
+    ]
+    future = valid_id(3, birth=date(2026, 11, 24))
+    late = con.create_table(
+        "prep_late", V.prepare(_staged(con, "persons", [_person(certno=future)]), t, None),
+        overwrite=True,
+    )
+    assert con.to_pyarrow(late.select(**V.problem_columns(late, t, TODAY))).to_pylist() == [
+        {"p__certno": "身份证号出生日期晚于今天"}
     ]
     done = prepared.mutate(**cols)
     assert V.problem_columns(done, t, TODAY) == {}
