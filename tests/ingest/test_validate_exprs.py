@@ -21,7 +21,7 @@ import pytest
 from helpers import valid_id
 from yibao.ingest import validate as V
 from yibao.schema import get_table
-from yibao.schema.model import Column
+from yibao.schema.model import Column, Table
 
 TODAY = date(2026, 11, 23)
 AREAS = ("430000", "430900", "430921", "110101")
@@ -336,6 +336,9 @@ CLAIM_CASES = {
         _claim(setl_id="S18", adm_time="1900-01-01 00:00:00", act_ipt_days="0",
                hifp_pay="0.00"),  # 19: at the lower bounds: clean
         _claim(setl_id="S19", psn_idet_type="贫困户"),  # 20: codes that are names
+        _claim(setl_id="S20", hifp_pay="64,41"),  # 21: a comma in an optional amount
+        _claim(setl_id="S21", act_ipt_days="1,5"),  # 22: a comma in an integer
+        _claim(setl_id="S22", act_ipt_days="1,000"),  # 23: a thousands comma: 1000, clean
     ],
     "first": [
         _claim(setl_id="F1", medfee_sumamt="-1,5"),  # comma first, before type and bound
@@ -404,8 +407,32 @@ def _every_cell_reason_names_its_row_and_column(case):
         (20, "psn_idet_type", "贫困户",
          "人员身份类别代码不存在,允许的值(代码或括号中的名称): 普通人员、特困人员、低保对象、"
          "返贫致贫人口、低保边缘、孤儿(孤儿及事实无人抚养儿童)、重度残疾人"),
+        # The comma's reason comes first for optional columns too, before the type's.
+        (21, "hifp_pay", "64,41", "基本医疗保险统筹基金支出" + COMMA_REASON),
+        (22, "act_ipt_days", "1,5", "实际住院天数" + COMMA_REASON),
     ]
-    assert [r["setl_id"] for r in typed] == ["S1", "S17", "S18"]
+    assert [r["setl_id"] for r in typed] == ["S1", "S17", "S18", "S22"]
+    assert typed[-1]["act_ipt_days"] == 1000
+
+
+COMMA_REASON = "中的逗号位置不对:逗号只能用作千位分隔(如 6,441.00);若是小数点请改为“.”"
+
+
+def test_a_rate_column_gets_the_number_checks(con):
+    """No imported table has a rate today; a policy table may, and check() serves any table."""
+    table = Table(
+        "rates", "比率", "test", key=("k",),
+        columns=(Column("k", "string", "编号", required=True),
+                 Column("r", "rate", "报销比例", min_value=Decimal(0), max_value=Decimal(1))),
+    )
+    data = {"k": pa.array(["a", "b", "c", "d"]), "r": pa.array(["0,5", "1.5", "0.5", "x"]),
+            V.ROW: pa.array([2, 3, 4, 5], pa.int64())}
+    staged = con.create_table("rates_staged", pa.table(data), overwrite=True)
+    prepared = con.create_table("rates_prep", V.prepare(staged, table, TODAY), overwrite=True)
+    v = V.check(prepared, table, _refs(con), today=TODAY)
+    errors = sorted((e["_row"], e["reason"]) for e in con.to_pyarrow(v.errors).to_pylist())
+    assert errors == [(2, "报销比例" + COMMA_REASON), (3, "报销比例不能大于1.00"),
+                      (5, "报销比例不是有效的比率")]
 
 
 def _the_first_failing_check_of_a_cell_is_its_reason(case):
