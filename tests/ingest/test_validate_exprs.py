@@ -517,20 +517,42 @@ def _two_missing_keys_repeat_each_other(case):
     assert typed == []
 
 
-def test_composite_keys_are_shown_joined(con):
-    table = get_table("enrolments")
-    assert len(table.key) > 1
-    labels = "+".join(table.column(k).label for k in table.key)
-    row = {c.name: None for c in table.columns} | {
-        "psn_no": "P1", "year": "2021", "insutype": "390", "region_code": "430921",
-    }
-    row = {k: v for k, v in row.items() if k in table.column_names}
-    rows = [dict(row), dict(row)]
-    errors, _ = _checked(con, "enrolments", rows)
-    dup = [e for e in errors if "重复" in e[3]]
-    assert [(e[0], e[1]) for e in dup] == [(3, table.key[0])]
-    shown = "|".join("" if rows[0][k] is None else str(rows[0][k]) for k in table.key)
-    assert dup[0][2] == shown and dup[0][3] == f"{labels}重复,与文件第2行相同"
+def _enrolment(**over: str | None) -> dict[str, str | None]:
+    row: dict[str, str | None] = {c.name: None for c in get_table("enrolments").columns}
+    row.update(psn_no="P1", year="2021", insutype="390", region_code="430921")
+    return row | over
+
+
+def test_composite_keys_are_shown_joined_and_compared_with_the_loaded_rows(con):
+    t = get_table("enrolments")
+    loaded = [
+        {c.name: None for c in t.columns}
+        | {"psn_no": p, "year": 2021, "insutype": "390", "region_code": "430921",
+           "contribution": Decimal("380.00")}
+        for p in ("P1", "P2")
+    ]
+    existing = con.create_table(
+        "existing_e", pa.Table.from_pylist(loaded, schema=t.arrow_schema()), overwrite=True
+    )
+    rows = [
+        _enrolment(psn_no="p1", contribution="380"),  # 2: the loaded row, spelt differently
+        _enrolment(year="2022"),  # 3: new
+        _enrolment(year="2022"),  # 4: a repeat of row 3
+        _enrolment(psn_no="P2", contribution="400.00"),  # 5: the loaded key, other values
+        _enrolment(psn_no="P2", year="2021", insutype="310"),  # 6: another scheme: new
+    ]
+    errors, typed = _checked(con, "enrolments", rows, existing=existing)
+    assert errors == [
+        (2, V.ALREADY, "p1|2021|390|430921", "此前已导入(与工作区中的记录相同)"),
+        (4, "psn_no", "P1|2022|390|430921",
+         "人员编号+参保年度+险种类型+参保区划代码重复,与文件第3行相同"),
+        (5, "psn_no", "P2|2021|390|430921",
+         "人员编号+参保年度+险种类型+参保区划代码已存在于工作区(此前已从其他文件导入),"
+         "但本行其他内容与已导入的不同"),
+    ]
+    assert [(r["psn_no"], r["year"], r["insutype"]) for r in typed] == [
+        ("P1", 2022, "390"), ("P2", 2021, "310")
+    ]
 
 
 def test_rows_already_loaded_are_told_apart_from_conflicts(con):
