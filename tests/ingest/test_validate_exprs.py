@@ -523,7 +523,8 @@ def _enrolment(**over: str | None) -> dict[str, str | None]:
     return row | over
 
 
-def test_composite_keys_are_shown_joined_and_compared_with_the_loaded_rows(con):
+def test_composite_keys_are_shown_joined(con):
+    """And compared with the rows already loaded."""
     t = get_table("enrolments")
     loaded = [
         {c.name: None for c in t.columns}
