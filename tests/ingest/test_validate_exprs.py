@@ -646,3 +646,20 @@ def test_problem_columns_are_added_once(con):
     done = prepared.mutate(**cols)
     assert V.problem_columns(done, t, TODAY) == {}
     assert V._problem(done, "certno", TODAY).get_name() == "p__certno"
+
+
+def _one_key_table(required: bool) -> Table:
+    return Table("codes", "代码", "test", key=("k",),
+                 columns=(Column("k", "string", "编号", required=required),))
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_a_table_of_one_key_column(con, required):
+    """One or two kinds of error (the key's own checks, its repeats): both are reported."""
+    table = _one_key_table(required)
+    data = {"k": pa.array(["a", "a", None]), V.ROW: pa.array([2, 3, 4], pa.int64())}
+    staged = con.create_table("one_key", pa.table(data), overwrite=True)
+    prepared = con.create_table("one_key_p", V.prepare(staged, table, TODAY), overwrite=True)
+    v = V.check(prepared, table, _refs(con), today=TODAY)
+    errors = sorted((e["_row"], e["reason"]) for e in con.to_pyarrow(v.errors).to_pylist())
+    assert errors == [(3, "编号重复,与文件第2行相同")] + [(4, "编号为必填项,不能为空")] * required
