@@ -541,6 +541,8 @@ def test_composite_keys_are_shown_joined(con):
         _enrolment(year="2022"),  # 4: a repeat of row 3
         _enrolment(psn_no="P2", contribution="400.00"),  # 5: the loaded key, other values
         _enrolment(psn_no="P2", year="2021", insutype="310"),  # 6: another scheme: new
+        _enrolment(psn_no="P3", region_code=None),  # 7: a part of the key missing
+        _enrolment(psn_no="P3", region_code=None),  # 8: and repeated
     ]
     errors, typed = _checked(con, "enrolments", rows, existing=existing)
     assert errors == [
@@ -550,6 +552,10 @@ def test_composite_keys_are_shown_joined(con):
         (5, "psn_no", "P2|2021|390|430921",
          "人员编号+参保年度+险种类型+参保区划代码已存在于工作区(此前已从其他文件导入),"
          "但本行其他内容与已导入的不同"),
+        (7, "region_code", None, "参保区划代码为必填项,不能为空"),
+        (8, "psn_no", "P3|2021|390|",
+         "人员编号+参保年度+险种类型+参保区划代码重复,与文件第7行相同"),
+        (8, "region_code", None, "参保区划代码为必填项,不能为空"),
     ]
     assert [(r["psn_no"], r["year"], r["insutype"]) for r in typed] == [
         ("P1", 2022, "390"), ("P2", 2021, "310")
