@@ -232,7 +232,7 @@ def test_key_columns_are_the_identifiers():
 # ---------------------------------------------------------------- checks over a prepared table
 
 AREA_T = pa.table({"code": pa.array(AREAS, pa.string())})
-GOOD_ID = valid_id(1)  # 430921 1980-05-17
+GOOD_ID = valid_id(1)  # 430921198005171376
 
 
 def _refs(con) -> V.Refs:
@@ -339,6 +339,7 @@ CLAIM_CASES = {
         _claim(setl_id="S20", hifp_pay="64,41"),  # 21: a comma in an optional amount
         _claim(setl_id="S21", act_ipt_days="1,5"),  # 22: a comma in an integer
         _claim(setl_id="S22", act_ipt_days="1,000"),  # 23: a thousands comma: 1000, clean
+        _claim(setl_id="S23", certno="430921198005171370"),  # 24: canonical, wrong check digit
     ],
     "first": [
         _claim(setl_id="F1", medfee_sumamt="-1,5"),  # comma first, before type and bound
@@ -410,6 +411,7 @@ def _every_cell_reason_names_its_row_and_column(case):
         # The comma's reason comes first for optional columns too, before the type's.
         (21, "hifp_pay", "64,41", "基本医疗保险统筹基金支出" + COMMA_REASON),
         (22, "act_ipt_days", "1,5", "实际住院天数" + COMMA_REASON),
+        (24, "certno", "430921198005171370", "身份证号校验码错误,应为 6"),
     ]
     assert [r["setl_id"] for r in typed] == ["S1", "S17", "S18", "S22"]
     assert typed[-1]["act_ipt_days"] == 1000
