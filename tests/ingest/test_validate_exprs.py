@@ -651,6 +651,9 @@ def test_problem_columns_are_added_once(con):
     assert con.to_pyarrow(late.select(**V.problem_columns(late, t, TODAY))).to_pylist() == [
         {"p__certno": "身份证号出生日期晚于今天"}
     ]
+    assert con.to_pyarrow(late.select(p=V._problem(late, "certno", TODAY))).to_pylist() == [
+        {"p": "身份证号出生日期晚于今天"}
+    ]
     done = prepared.mutate(**cols)
     assert V.problem_columns(done, t, TODAY) == {}
     assert V._problem(done, "certno", TODAY).get_name() == "p__certno"
