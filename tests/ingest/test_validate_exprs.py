@@ -340,6 +340,7 @@ CLAIM_CASES = {
         _claim(setl_id="S21", act_ipt_days="1,5"),  # 22: a comma in an integer
         _claim(setl_id="S22", act_ipt_days="1,000"),  # 23: a thousands comma: 1000, clean
         _claim(setl_id="S23", certno="430921198005171370"),  # 24: canonical, wrong check digit
+        _claim(setl_id="S24", certno=" 430921202611242436"),  # 25: padded, born tomorrow
     ],
     "first": [
         _claim(setl_id="F1", medfee_sumamt="-1,5"),  # comma first, before type and bound
@@ -412,6 +413,7 @@ def _every_cell_reason_names_its_row_and_column(case):
         (21, "hifp_pay", "64,41", "基本医疗保险统筹基金支出" + COMMA_REASON),
         (22, "act_ipt_days", "1,5", "实际住院天数" + COMMA_REASON),
         (24, "certno", "430921198005171370", "身份证号校验码错误,应为 6"),
+        (25, "certno", "430921202611242436", "身份证号出生日期晚于今天"),
     ]
     assert [r["setl_id"] for r in typed] == ["S1", "S17", "S18", "S22"]
     assert typed[-1]["act_ipt_days"] == 1000
