@@ -231,6 +231,7 @@ def test_key_columns_are_the_identifiers():
 
 # ---------------------------------------------------------------- checks over a prepared table
 
+COMMA_REASON = "中的逗号位置不对:逗号只能用作千位分隔(如 6,441.00);若是小数点请改为“.”"
 AREA_T = pa.table({"code": pa.array(AREAS, pa.string())})
 GOOD_ID = valid_id(1)  # 430921198005171376
 
@@ -263,6 +264,15 @@ def _person(**over: str | None) -> dict[str, str | None]:
     row.update(psn_no="P1", certno=GOOD_ID, region_code="430921", brdy="1980-05-17")
     row.update(over)
     return row
+
+
+def _loaded(con, table: str, rows: list[dict]) -> ir.Table:
+    """Rows already in the workspace, typed: every column absent from ``rows`` is NULL."""
+    t = get_table(table)
+    full = [{c.name: None for c in t.columns} | r for r in rows]
+    return con.create_table(
+        f"loaded_{table}", pa.Table.from_pylist(full, schema=t.arrow_schema()), overwrite=True
+    )
 
 
 def _staged(con, table: str, rows: list[dict]) -> ir.Table:
@@ -392,7 +402,7 @@ def _every_cell_reason_names_its_row_and_column(case):
          "320(公务员医疗补助)、330(大额医疗费用补助)、340(离休人员医疗保障)、"
          "390(城乡居民基本医疗保险)、392(城乡居民大病医疗保险)、510(生育保险)"),
         (6, "medfee_sumamt", "64,41",
-         "医疗费总额中的逗号位置不对:逗号只能用作千位分隔(如 6,441.00);若是小数点请改为“.”"),
+         "医疗费总额" + COMMA_REASON),
         (7, "hifp_pay", "-0.01", "基本医疗保险统筹基金支出不能小于0.00"),
         (8, "medfee_sumamt", "100000000.01", "医疗费总额不能大于100,000,000.00"),
         (9, "act_ipt_days", "36601", "实际住院天数不能大于36,600"),
@@ -419,8 +429,6 @@ def _every_cell_reason_names_its_row_and_column(case):
     assert typed[-1]["act_ipt_days"] == 1000
 
 
-COMMA_REASON = "中的逗号位置不对:逗号只能用作千位分隔(如 6,441.00);若是小数点请改为“.”"
-
 
 def test_a_rate_column_gets_the_number_checks(con):
     """No imported table has a rate today; a policy table may, and check() serves any table."""
@@ -443,7 +451,7 @@ def _the_first_failing_check_of_a_cell_is_its_reason(case):
     errors, _ = case
     assert errors == [
         (2, "medfee_sumamt", "-1,5",
-         "医疗费总额中的逗号位置不对:逗号只能用作千位分隔(如 6,441.00);若是小数点请改为“.”"),
+         "医疗费总额" + COMMA_REASON),
         (3, "inscp_scp_amt", None, "符合政策范围金额为必填项,不能为空"),
         (3, "medfee_sumamt", None, "医疗费总额为必填项,不能为空"),
     ]
@@ -529,16 +537,11 @@ def _enrolment(**over: str | None) -> dict[str, str | None]:
 
 def test_composite_keys_are_shown_joined(con):
     """And compared with the rows already loaded."""
-    t = get_table("enrolments")
-    loaded = [
-        {c.name: None for c in t.columns}
-        | {"psn_no": p, "year": 2021, "insutype": "390", "region_code": "430921",
-           "contribution": Decimal("380.00")}
+    existing = _loaded(con, "enrolments", [
+        {"psn_no": p, "year": 2021, "insutype": "390", "region_code": "430921",
+         "contribution": Decimal("380.00")}
         for p in ("P1", "P2")
-    ]
-    existing = con.create_table(
-        "existing_e", pa.Table.from_pylist(loaded, schema=t.arrow_schema()), overwrite=True
-    )
+    ])  # fmt: skip
     rows = [
         _enrolment(psn_no="p1", contribution="380"),  # 2: the loaded row, spelt differently
         _enrolment(year="2022"),  # 3: new
@@ -567,17 +570,12 @@ def test_composite_keys_are_shown_joined(con):
 
 
 def test_rows_already_loaded_are_told_apart_from_conflicts(con):
-    t = get_table("claims")
-    loaded = [
-        {c.name: None for c in t.columns}
-        | {"setl_id": i, "psn_no": "P1", "certno": GOOD_ID, "insutype": "390", "med_type": "21",
-           "fixmedins_code": "H1", "setl_time": datetime(2021, 3, 5, 8),
-           "medfee_sumamt": Decimal("100.00"), "inscp_scp_amt": Decimal("90.00")}
+    existing = _loaded(con, "claims", [
+        {"setl_id": i, "psn_no": "P1", "certno": GOOD_ID, "insutype": "390", "med_type": "21",
+         "fixmedins_code": "H1", "setl_time": datetime(2021, 3, 5, 8),
+         "medfee_sumamt": Decimal("100.00"), "inscp_scp_amt": Decimal("90.00")}
         for i in ("S1", "S2")
-    ]
-    existing = con.create_table(
-        "existing", pa.Table.from_pylist(loaded, schema=t.arrow_schema()), overwrite=True
-    )
+    ])  # fmt: skip
     errors, typed = _checked(
         con, "claims",
         [_claim(setl_id="s1"), _claim(setl_id="S2", medfee_sumamt="100.01"),
@@ -594,12 +592,9 @@ def test_rows_already_loaded_are_told_apart_from_conflicts(con):
 
 def test_validate_is_prepare_then_check(con):
     t = get_table("persons")
-    loaded = {c.name: None for c in t.columns} | {
-        "psn_no": "P4", "certno": GOOD_ID, "region_code": "430921", "brdy": date(1980, 5, 17)
-    }
-    existing = con.create_table(
-        "existing_p", pa.Table.from_pylist([loaded], schema=t.arrow_schema()), overwrite=True
-    )
+    existing = _loaded(con, "persons", [
+        {"psn_no": "P4", "certno": GOOD_ID, "region_code": "430921", "brdy": date(1980, 5, 17)}
+    ])  # fmt: skip
     future = valid_id(3, birth=date(2026, 11, 24))
     rows = [
         _person(), _person(psn_no="P2", gend="9x"), _person(psn_no="P3", death_date="2026-11-24"),
@@ -661,15 +656,11 @@ def test_problem_columns_are_added_once(con):
     assert V._problem(done, "certno", TODAY).get_name() == "p__certno"
 
 
-def _one_key_table(required: bool) -> Table:
-    return Table("codes", "代码", "test", key=("k",),
-                 columns=(Column("k", "string", "编号", required=required),))
-
-
 @pytest.mark.parametrize("required", [True, False])
 def test_a_table_of_one_key_column(con, required):
     """One or two kinds of error (the key's own checks, its repeats): both are reported."""
-    table = _one_key_table(required)
+    table = Table("codes", "代码", "test", key=("k",),
+                  columns=(Column("k", "string", "编号", required=required),))
     data = {"k": pa.array(["a", "a", None]), V.ROW: pa.array([2, 3, 4], pa.int64())}
     staged = con.create_table("one_key", pa.table(data), overwrite=True)
     prepared = con.create_table("one_key_p", V.prepare(staged, table, TODAY), overwrite=True)
