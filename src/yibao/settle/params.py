@@ -153,6 +153,13 @@ def _employee_insutypes(policy: Policy, on: date) -> tuple[str, ...]:
     return tuple(_val(policy, "employee.insutypes", on, optional=True) or ())
 
 
+#: Tables by 医保结算等级: each needs every level.
+BY_LEVEL = (
+    "basic.inpatient.deductible",
+    "basic.inpatient.ratio",
+    "employee.inpatient.deductible",
+    "employee.inpatient.ratio",
+)
 #: Parameters the chain can do without (no cap when absent).
 OPTIONAL = {"basic.annual_cap", "critical_illness.annual_cap"}
 
@@ -170,7 +177,7 @@ def missing_parameters(policy: Policy, on: date) -> list[str]:
         dv = p.at(on) if p else None
         if dv is None or dv.value is None:
             out.append(name)
-        elif name in ("basic.inpatient.deductible", "basic.inpatient.ratio"):
+        elif name in BY_LEVEL:
             out += [f"{name}[{lv}]" for lv in LEVELS if lv not in dv.value]
     return out
 
