@@ -219,3 +219,22 @@ def test_identity_comes_from_the_trace_else_the_claim_else_the_default():
         "人员身份类别 普通人员(来源:未记录,按普通人员)"
     )
     assert identity_line({}, {}) == "人员身份类别 普通人员(来源:未记录,按普通人员)"
+
+
+def test_an_offsite_claim_a_fine_rate_and_a_one_fen_excess_are_all_shown():
+    """The edges a rounded display would hide: 33.3333 % (a rate to the ppm), 异地 1, and an
+    account that paid one fen more than the person owed."""
+    row = _row(
+        kind="EI",
+        ratio_ppm=333333,
+        basic_raw_fen=100,
+        basic_cum_fen=100,
+        basic_cap_fen=20000000,
+        hifob_cap_fen=40000000,
+        acct_pay_fen=101,
+        acct_excess_fen=1,
+    )
+    lines = explain_row(row, CLAIM | {"offsite_flag": "1"}).splitlines()
+    assert lines[1].endswith(",结算等级 3,异地 1")
+    assert "支付比例 33.3333% = 1.00(四舍五入到分)" in lines[4]
+    assert lines[-1] == "   差异:个人账户支出超过个人负担 0.01"

@@ -60,6 +60,9 @@ CLAIMS = [
     (11, "2021-03-01 10:00:00", "340", "21", None),  # 离休 inpatient needs no level
     (12, "2021-03-01 10:00:00", "390", "14", None),  # 慢特病 needs no level
     (13, "2021-03-01 10:00:00", "310", "22", "1"),  # 外伤住院 is not in the inpatient list
+    (14, "2021-03-01 10:00:00", "390", "21", "1"),  # every level is fine
+    (15, "2021-03-01 10:00:00", "310", "21", "2"),
+    (16, "2021-03-01 10:00:00", "390", "99", None),  # a code outside the list (not via ingest)
 ]
 
 
@@ -107,6 +110,7 @@ def test_every_claim_the_policy_cannot_settle_is_named_with_its_reason():
             "310/22",
             "险种 310 的医疗类别 22(外伤住院)在政策 测试政策 中没有待遇规定",
         ),
+        (16, "med_type", "390/99", "险种 390 的医疗类别 99 在政策 测试政策 中没有待遇规定"),
     ]
 
 
@@ -158,10 +162,35 @@ def test_a_claims_file_is_read_into_errors_and_typed_rows(tmp_path: Path):
     assert con.execute(f"SELECT count(*) FROM {ERRORS}").fetchone() == (2,)
 
 
-def test_a_refused_file_is_named_once(tmp_path: Path):
-    f = tmp_path / "bad.csv"
-    f.write_text("甲,乙\n1,2\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "bad.csv",
+            "甲,乙\n1,2\n",
+            "bad.csv: 缺少必需的列: 结算ID(setl_id)、人员编号(psn_no)、险种类型(insutype)、"
+            "医疗类别(med_type)、结算时间(setl_time)、医疗费总额(medfee_sumamt)、"
+            "符合政策范围金额(inscp_scp_amt);可用 yibao schema docs 查看表 claims 的全部列名及别名",
+        ),
+        ("empty.csv", "", "empty.csv: 文件没有表头行"),
+        ("e.xlsx", "notxlsx", "e.xlsx: 不是有效的 XLSX 文件(文件损坏或并非 Excel 格式)"),
+    ],
+)
+def test_a_refused_file_is_named_once(tmp_path: Path, name: str, content: str, message: str):
+    f = tmp_path / name
+    f.write_text(content, encoding="utf-8")
     with pytest.raises(FileRejected) as err:
         read_claims_file(f, date(2021, 12, 31))
-    text = str(err.value)
-    assert text.startswith("bad.csv") and text.count("bad.csv") == 1
+    assert str(err.value) == message
+
+
+def test_a_claim_settled_after_the_day_of_the_run_is_refused(tmp_path: Path):
+    """``today`` reaches ingest's checks: a 2022 claim is in the future on 2021-12-31."""
+    f = tmp_path / "c.csv"
+    f.write_text(HEADER + "A1,P1,390,21,3,2022-03-01 10:00:00,100000.00,90000.00\n")
+    con, _ = read_claims_file(f, date(2021, 12, 31))
+    assert con.execute(f"SELECT * FROM {ERRORS}").fetchall() == [
+        (2, "setl_time", "2022-03-01 10:00:00", "结算时间晚于今天")
+    ]
+    con, _ = read_claims_file(f, date(2022, 3, 1))
+    assert con.execute(f"SELECT count(*) FROM {ERRORS}").fetchone() == (0,)

@@ -229,6 +229,39 @@ def test_a_period_without_every_parameter_is_kept_but_marked_invalid():
     assert chain.column_names == ["pid", "p_start", "p_end", *sorted(DEMO)]
 
 
+def test_three_periods_each_end_where_the_next_begins_and_a_gap_does_not_stop_the_rest():
+    """Invalid from January (no limit yet), valid from April, changed in October."""
+    apr, oct_ = date(2021, 4, 1), date(2021, 10, 1)
+    pol = _with(
+        {
+            "basic.general_outpatient.annual_limit": [
+                (JAN, None),
+                (apr, Decimal(400)),
+                (oct_, Decimal(500)),
+            ]
+        }
+    )
+    _, table = build_periods(pol)
+    rows = table.to_pylist()
+    assert [(r["pid"], r["p_start"], r["p_end"], r["p_valid"], r["gen_limit"]) for r in rows] == [
+        (0, JAN, apr, False, None),
+        (1, apr, oct_, True, 40000),
+        (2, oct_, FAR, True, 50000),
+    ]
+    assert chain_periods(table).column("pid").to_pylist() == [1, 2]
+
+
+def test_the_periods_table_has_fixed_types_even_when_every_period_is_valid():
+    """An all-NULL p_missing left to inference would be Arrow's null type, which engines read
+    differently; every column is typed."""
+    _, table = build_periods(load_policy("demo-county"))
+    types = {f.name: str(f.type) for f in table.schema}
+    assert types.pop("pid") == "int64" and types.pop("p_start") == "date32[day]"
+    assert types.pop("p_end") == "date32[day]" and types.pop("p_valid") == "bool"
+    assert types.pop("p_missing") == "string"
+    assert set(types.values()) == {"int64"}
+
+
 def test_missing_names_are_joined_in_the_invalid_periods_column():
     pol = _with(
         {
@@ -312,6 +345,6 @@ def test_amounts_below_the_fen_and_rates_below_the_ppm_are_refused():
 def test_an_unlisted_parameter_is_a_programming_error():
     with pytest.raises(AssertionError, match="VALUED"):
         params._val(load_policy("demo-county"), "financing.resident.individual", JAN)
-    with pytest.raises(LookupError):
+    with pytest.raises(LookupError, match=r"^retired_cadre\.ratio$"):
         params._val(_with({"retired_cadre.ratio": None}), "retired_cadre.ratio", JAN)
     assert params._val(_with({"basic.annual_cap": None}), "basic.annual_cap", JAN, True) is None

@@ -55,7 +55,7 @@ def explain_row(row: dict[str, Any], claim: dict[str, Any] | None = None) -> str
             f"异地 {claim.get('offsite_flag') or '0'}"
         )
     lines.append("  " + identity_line(row, claim))
-    kind = KINDS.get(r["kind"], r["kind"])
+    kind = KINDS[r["kind"]]
     if r["kind"] in EMPLOYEE_KINDS:
         return "\n".join(lines + _employee_lines(r, kind))
     lines.append(f"1. 基本医保统筹基金({kind}):")

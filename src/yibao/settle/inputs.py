@@ -48,7 +48,7 @@ def policy_errors(
     """Rows the policy cannot settle, in the error shape of ingest (row, column, value, reason)."""
     pid = period_id(t.setl_time.date(), starts)
     valid = periods.filter(periods.p_valid).select(ok_pid="pid")
-    first = starts[0].isoformat() if starts else "?"
+    first = starts[0].isoformat()  # build_periods refused a policy without a valid period
     x = t.mutate(_pid=pid)
     x = x.left_join(valid, x._pid == valid.ok_pid)
     retiree = _one_of(x.insutype, spec.retiree_insutypes)
@@ -56,7 +56,9 @@ def policy_errors(
     known = spec.inpatient_types + spec.chronic_types + spec.general_types
     ruled = retiree | (basic & _one_of(x.med_type, known))
     inpatient = basic & _one_of(x.med_type, spec.inpatient_types)
-    med_label = x.med_type.substitute(dict(MED_TYPE), else_="")
+    # Ingest admits only listed codes; a table built otherwise gets the bare code.
+    med_label = x.med_type.substitute({k: f"({v})" for k, v in MED_TYPE.items()}, else_=" ")
+    level = x.hi_setl_lv.fill_null("")
     errs = [
         x.filter(x.ok_pid.isnull()).select(
             ROW,
@@ -74,14 +76,13 @@ def policy_errors(
             + x.insutype
             + " 的医疗类别 "
             + x.med_type
-            + "("
             + med_label
-            + f")在政策 {policy_name} 中没有待遇规定",
+            + f"在政策 {policy_name} 中没有待遇规定",
         ),
-        x.filter(inpatient & ~_one_of(x.hi_setl_lv.fill_null(""), ("1", "2", "3"))).select(
+        x.filter(inpatient & ~_one_of(level, ("1", "2", "3"))).select(
             ROW,
             column_name=ibis.literal("hi_setl_lv"),
-            value=x.hi_setl_lv.fill_null(""),
+            value=level,
             reason=ibis.literal("住院结算须有医保结算等级 1、2 或 3"),
         ),
     ]

@@ -276,9 +276,7 @@ def _period(policy: Policy, on: date) -> tuple[ChainSpec, dict[str, int]]:
     ded = _val(policy, "basic.inpatient.deductible", on)
     ratio = _val(policy, "basic.inpatient.ratio", on)
     v: dict[str, int] = {}
-    for lv in LEVELS:
-        if lv not in ded or lv not in ratio:
-            raise LookupError(f"basic.inpatient.deductible/ratio[{lv}]")
+    for lv in LEVELS:  # every level is there: missing_parameters checked BY_LEVEL
         v[f"inp_ded_{lv}"] = fen(ded[lv])
         v[f"inp_ratio_{lv}"] = ppm(ratio[lv])
     v["off_ded"] = fen(_val(policy, "basic.inpatient.offsite_deductible", on))
@@ -311,9 +309,7 @@ def _employee(policy: Policy, on: date) -> dict[str, int]:
     ded = _val(policy, "employee.inpatient.deductible", on)
     ratio = _val(policy, "employee.inpatient.ratio", on)
     v: dict[str, int] = {}
-    for lv in LEVELS:
-        if lv not in ded or lv not in ratio:
-            raise LookupError(f"employee.inpatient.deductible/ratio[{lv}]")
+    for lv in LEVELS:  # as in _period, missing_parameters checked every level
         v[f"e_inp_ded_{lv}"] = fen(ded[lv])
         v[f"e_inp_ratio_{lv}"] = ppm(ratio[lv])
     v["e_ret_inc"] = ppm(_val(policy, "employee.inpatient.retired_ratio_increase", on))
