@@ -8,10 +8,15 @@ stored row is compared whole with figures worked by hand under demo-county.
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import yibao.policy
 from yibao.engine import Workspace
+from yibao.pipeline import provenance
+from yibao.policy import load_policy
 from yibao.settle.run import (
     discrepancy_summary,
     hospital_label,
@@ -21,6 +26,7 @@ from yibao.settle.run import (
 )
 
 D = Decimal
+PRESETS = Path(yibao.policy.__file__).parent / "presets"
 
 
 def _rows(w: Workspace, sql: str) -> list[tuple]:
@@ -169,3 +175,53 @@ def test_file_mode_lists_errors_by_row_then_column_and_counts_them_all(tmp_path:
     monkeypatch.setattr("yibao.settle.run.MAX_ERRORS", 2)
     out = settle_file("demo-county", f)
     assert (out.error_count, len(out.errors)) == (3, 2)
+
+
+def test_each_stored_table_records_the_query_that_rebuilds_it(wsd: Workspace):
+    """The run record's provenance (what a report's appendix cites): each query, run again on
+    the same connection, gives the stored rows back."""
+    with provenance.capture() as log:
+        settle_workspace(wsd, 2021, policy_ref="demo-county")
+    assert [(t, label) for t, label, _ in log.entries] == [
+        ("settlements", "人员身份类别(结算单,否则参保登记、人员登记)"),
+        ("settlements", "一站式结算链"),
+        ("settle_discrepancies", "记录支付与复核结果比较"),
+    ]
+    ident, chain, disc = (sql for _, _, sql in log.entries)
+    assert "enrolments" in ident and "persons" in ident
+    assert _rows(wsd, f"SELECT setl_id, psn_idet_type FROM ({ident}) ORDER BY 1") == [
+        ("S1", "普通人员"),
+        ("S2", None),
+        ("S3", "低保对象"),
+        ("S4", "普通人员"),
+    ]
+    again = _rows(wsd, f"SELECT setl_id, hifp_pay FROM ({chain}) ORDER BY 1")
+    assert again == _rows(wsd, "SELECT setl_id, hifp_pay FROM settlements ORDER BY 1")
+    assert _rows(wsd, f"SELECT setl_id FROM ({disc}) ORDER BY 1") == [("S2",), ("S4",)]
+
+
+def test_settling_one_year_keeps_the_other_years_hospital_summary(wsd: Workspace):
+    wsd.con.execute("UPDATE claims SET hifp_pay = 60 WHERE setl_id = 'S5'")  # computed 50
+    settle_workspace(wsd, 2022, policy_ref="demo-county")
+    settle_workspace(wsd, 2021, policy_ref="demo-county")
+    summary = "SELECT year, fixmedins_code, fund, claims, diff FROM settle_discrepancy_summary"
+    assert _rows(wsd, summary + " ORDER BY ALL") == [
+        (2021, "H002", "基本医保统筹基金", 1, D("10.00")),
+        (2022, "H001", "基本医保统筹基金", 1, D("10.00")),
+    ]
+
+
+def test_the_policy_is_the_one_passed_or_a_file_kept_in_the_workspace(
+    wsd: Workspace, tmp_path: Path, monkeypatch
+):
+    """A relative YAML path is the workspace's file, wherever the command runs; a loaded
+    Policy is used as it is."""
+    shutil.copy(PRESETS / "demo-county.yaml", wsd.path / "local.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert not (tmp_path / "local.yaml").exists()
+    assert settle_workspace(wsd, 2021, policy_ref="local.yaml").ok
+    renamed = dataclasses.replace(load_policy("demo-county"), name="测试政策")
+    assert settle_workspace(wsd, 2021, policy_ref=renamed).ok
+    assert _rows(wsd, "SELECT DISTINCT policy_name FROM settlements WHERE year = 2021") == [
+        ("测试政策",)
+    ]

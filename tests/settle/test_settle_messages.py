@@ -14,10 +14,12 @@ import ibis
 import pyarrow as pa
 from rich.console import Console
 
+import yibao.policy
 from yibao.engine import Workspace
 from yibao.settle import cli
 from yibao.settle.cli import _print_errors, column_label, readable_columns, run_settle
 
+PRESETS = Path(yibao.policy.__file__).parent / "presets"
 HEADER = "结算ID,人员编号,险种类型,医疗类别,医保结算等级,结算时间,医疗费总额,符合政策范围金额\n"
 GOOD = "A1,P1,390,21,3,2021-03-01 10:00:00,100000.00,90000.00\n"
 
@@ -107,6 +109,17 @@ def test_readable_columns_put_payments_first_then_yuan_and_fractions_then_the_ex
     assert (row["deductible_yuan"], row["ratio"]) == (Decimal("800.00"), Decimal("0.65"))
 
 
+def test_file_mode_explain_shows_the_claim_as_the_workspace_mode_does(tmp_path: Path):
+    f = tmp_path / "c.csv"
+    f.write_text(HEADER + GOOD + "A2,P1,390,11,,2021-04-01 09:00:00,300.00,300.00\n", "utf-8")
+    code, out, err = _settle(policy="demo-county", claims=f, explain="A2")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:2] == [
+        "结算单 A2(人员 P1,2021 年度;政策时期自 2021-01-01 起)",
+        "  医疗费总额 300.00,符合政策范围金额 300.00;险种 390,医疗类别 11,结算等级 -,异地 0",
+    ]
+
+
 def test_file_mode_writes_the_csv_and_says_how_many(tmp_path: Path):
     f = tmp_path / "c.csv"
     f.write_text(HEADER + GOOD, encoding="utf-8")
@@ -188,7 +201,8 @@ def test_workspace_mode_prints_the_year_by_fund_and_by_hospital(wsd: Workspace):
         ["H002", "1", "10.00", "0.00", "0.00", "0.00"],
         ["县人民医院(H001)", "1", "0.00", "0.00", "0.00", "0.00"],
     ]
-    assert "按基金" in out and "按定点医药机构" in out
+    titles = [line.strip() for line in out.splitlines() if line.strip().startswith("按")]
+    assert titles == ["按基金", "按定点医药机构"]
     code, out, _ = _settle(workspace=path, explain="S3")
     assert code == 0
     assert "  人员身份类别 低保对象(来源:人员登记(persons))" in out.splitlines()
@@ -223,3 +237,37 @@ def test_a_year_without_discrepancies_prints_no_hospital_table(wsd: Workspace, m
     monkeypatch.setattr(cli, "MAX_ERRORS_SHOWN", 50)
     code, out, _ = _settle(workspace=path, year=2021)
     assert code == 0 and "不一致的 0 张" in out and "按定点医药机构" not in out
+
+
+def test_more_hospitals_than_the_table_shows_are_counted_not_dropped(wsd: Workspace):
+    """33 hospitals differ; the table shows the 30 largest and says where the other 3 are."""
+    rows = ", ".join(
+        f"('T{k:02d}', 'P9', '390', '11', 'H{100 + k}', '2021-08-01 09:00:00', 100, 100, {60 + k})"
+        for k in range(31)
+    )
+    wsd.con.execute(
+        "INSERT INTO claims (setl_id, psn_no, insutype, med_type, fixmedins_code, setl_time, "
+        f"medfee_sumamt, inscp_scp_amt, hifp_pay, _load_id, _row) SELECT *, 1, 100 + "
+        f"row_number() OVER () FROM (VALUES {rows})"
+    )
+    path = wsd.path
+    wsd.close()
+    code, out, _ = _settle(workspace=path, year=2021)
+    assert code == 0
+    hospitals = [r[0] for r in _cells(out)[6:]]
+    assert len(hospitals) == 30 and hospitals[0] == "H130" and hospitals[-1] == "H101"
+    assert out.splitlines()[-1] == (
+        "另有 3 家定点医药机构存在不一致,未列出;全部见表 settle_discrepancies"
+    )
+
+
+def test_the_policy_named_on_the_command_line_is_the_one_used(wsd: Workspace, tmp_path: Path):
+    text = (PRESETS / "demo-county.yaml").read_text(encoding="utf-8")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(
+        text.replace("label: 示范县医保待遇政策(居民与职工)", "label: 本地政策"), "utf-8"
+    )
+    path = wsd.path
+    wsd.close()
+    code, out, _ = _settle(workspace=path, year=2021, policy=str(mine))
+    assert code == 0 and out.startswith("已复核 2021 年度 4 张结算单(本地政策);")

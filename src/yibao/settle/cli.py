@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
@@ -32,6 +34,8 @@ from yibao.settle.run import (
 )
 
 MAX_ERRORS_SHOWN = 50
+#: Hospitals in the by-hospital table, largest differences first; the rest are counted.
+HOSPITALS_SHOWN = 30
 
 
 def column_label(column: str) -> str:
@@ -110,6 +114,11 @@ def run_settle(
     return 2
 
 
+def _with_id(table: pa.Table, setl_id: str) -> list[dict[str, Any]]:
+    """The rows of one claim, found by Arrow (not a Python loop over the file)."""
+    return table.filter(pc.equal(table.column("setl_id"), setl_id)).to_pylist()
+
+
 def _file_mode(
     policy: str,
     claims: Path,
@@ -128,11 +137,11 @@ def _file_mode(
         return 2
     result = outcome.result
     if explain:
-        rows = [r for r in result.to_pylist() if r["setl_id"] == explain]
+        rows = _with_id(result, explain)
         if not rows:
             err.print(f"[red]错误[/red]: {claims.name} 中没有结算ID {explain}")
             return 2
-        out.print(explain_row(rows[0]))
+        out.print(explain_row(rows[0], _with_id(outcome.claims, explain)[0]))
         return 0
     if out_file is None:
         err.print("[red]错误[/red]: 请用 --out 指定输出 CSV,或用 --explain 查看某张结算单")
@@ -199,9 +208,14 @@ def _workspace_mode(
                 title="按定点医药机构",
             )
             names = hospital_names(ws)
-            for code, cnt, *diffs in by_hosp[:30]:
+            for code, cnt, *diffs in by_hosp[:HOSPITALS_SHOWN]:
                 h.add_row(hospital_label(code, names), str(cnt), *(f"{d:,}" for d in diffs))
             out.print(h)
+            if len(by_hosp) > HOSPITALS_SHOWN:
+                out.print(
+                    f"另有 {len(by_hosp) - HOSPITALS_SHOWN} 家定点医药机构存在不一致,未列出;"
+                    "全部见表 settle_discrepancies"
+                )
         return 0
 
 

@@ -55,6 +55,8 @@ class SettleOutcome:
     rows: int = 0
     #: Loads the result when first read (workspace mode: from the stored settlements).
     fetch: Callable[[], pa.Table] | None = None
+    #: File mode: the typed claims that were settled (what --explain shows of the claim).
+    claims: pa.Table | None = None
     _result: pa.Table | None = None
 
     @property
@@ -114,6 +116,7 @@ def settle_file(
         .arrow()
         .read_all()
     )
+    outcome.claims = typed
     outcome.result = _run_chain(typed, policy, engine)
     return outcome
 
