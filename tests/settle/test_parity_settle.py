@@ -55,3 +55,33 @@ def test_workspace_settlement_is_the_same_on_both_engines(tmp_path):
             )
     assert results["duckdb"] == results["pyspark"]
     assert len(results["duckdb"][0]) == 80 and len(results["duckdb"][1]) == 1
+
+
+def test_a_pyspark_year_stores_what_duckdb_stores_and_records_its_chain(wsd):
+    """settle_workspace's PySpark branch on the hand-made workspace (conftest): the same stored
+    rows, and the run record names the engine that settled."""
+    from yibao.pipeline import provenance
+    from yibao.settle.run import settle_workspace
+
+    def stored() -> list[list[tuple]]:
+        return [
+            wsd.con.execute(f"SELECT *{ex} FROM {t} ORDER BY ALL").fetchall()
+            for t, ex in (
+                ("settlements", " EXCLUDE (settled_at)"),
+                ("settle_discrepancies", ""),
+                ("settle_discrepancy_summary", ""),
+            )
+        ]
+
+    assert settle_workspace(wsd, 2021, policy_ref="demo-county").ok
+    duck = stored()
+    with provenance.capture() as log:
+        out = settle_workspace(wsd, 2021, policy_ref="demo-county", engine="pyspark")
+    assert (out.ok, out.rows) == (True, 4)
+    assert stored() == duck and len(duck[0]) == 4 and len(duck[1]) == 2
+    assert [(t, label) for t, label, _ in log.entries] == [
+        ("settlements", "人员身份类别(结算单,否则参保登记、人员登记)"),
+        ("settlements", "一站式结算链(PySpark)"),
+        ("settle_discrepancies", "记录支付与复核结果比较"),
+    ]
+    assert "hifp_pay" in log.entries[1][2]
