@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from yibao.engine import Workspace
 from yibao.pipeline import provenance
 from yibao.policy import load_policy
 from yibao.settle.run import (
+    _run_chain,
     discrepancy_summary,
     hospital_label,
     hospital_names,
@@ -225,3 +227,28 @@ def test_the_policy_is_the_one_passed_or_a_file_kept_in_the_workspace(
     assert _rows(wsd, "SELECT DISTINCT policy_name FROM settlements WHERE year = 2021") == [
         ("测试政策",)
     ]
+
+
+def test_a_file_is_checked_against_the_day_it_is_settled_on(tmp_path: Path):
+    f = tmp_path / "c.csv"
+    f.write_text(HEADER + "A1,P1,390,11,,2022-01-05 09:00:00,100.00,100.00\n", "utf-8")
+    out = settle_file("demo-county", f, today=date(2021, 12, 31))
+    assert [(e["row"], e["column"], e["reason"]) for e in out.errors] == [
+        (2, "setl_time", "结算时间晚于今天")
+    ]
+    assert settle_file("demo-county", f, today=date(2022, 1, 5)).ok
+    assert settle_file("demo-county", f).ok  # no day given: today's date
+
+
+def test_the_payments_only_chain_returns_the_payments_alone(tmp_path: Path):
+    """What `yibao bench settle` times; the file mode always adds the trace."""
+    f = tmp_path / "c.csv"
+    f.write_text(HEADER + "A1,P1,390,21,3,2021-03-01 10:00:00,100000.00,90000.00\n", "utf-8")
+    typed = settle_file("demo-county", f).claims
+    traced = _run_chain(typed, load_policy("demo-county"), "duckdb")
+    bare = _run_chain(typed, load_policy("demo-county"), "duckdb", trace=False)
+    assert bare.column_names == [
+        "setl_id", "psn_no", "year", "hifp_pay", "hifob_pay", "hifmi_pay", "maf_pay",
+        "psn_part_amt",
+    ]  # fmt: skip
+    assert bare.to_pylist() == traced.select(bare.column_names).to_pylist()

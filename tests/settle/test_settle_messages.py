@@ -12,6 +12,7 @@ from pathlib import Path
 
 import ibis
 import pyarrow as pa
+import pytest
 from rich.console import Console
 
 import yibao.policy
@@ -239,11 +240,16 @@ def test_a_year_without_discrepancies_prints_no_hospital_table(wsd: Workspace, m
     assert code == 0 and "不一致的 0 张" in out and "按定点医药机构" not in out
 
 
-def test_more_hospitals_than_the_table_shows_are_counted_not_dropped(wsd: Workspace):
-    """33 hospitals differ; the table shows the 30 largest and says where the other 3 are."""
+@pytest.mark.parametrize(("extra", "hidden"), [(31, 3), (28, 0)])
+def test_more_hospitals_than_the_table_shows_are_counted_not_dropped(
+    wsd: Workspace, extra: int, hidden: int
+):
+    """2 + 31 hospitals differ: the table shows the 30 largest and says where the other 3 are;
+    with exactly 30 it shows them all and says nothing more."""
     rows = ", ".join(
-        f"('T{k:02d}', 'P9', '390', '11', 'H{100 + k}', '2021-08-01 09:00:00', 100, 100, {60 + k})"
-        for k in range(31)
+        f"('T{k:02d}', 'P9', '390', '11', 'H{100 + k}', '2021-08-01 09:00:00', 100, 100, "
+        f"{60 + k + 31 - extra})"
+        for k in range(extra)
     )
     wsd.con.execute(
         "INSERT INTO claims (setl_id, psn_no, insutype, med_type, fixmedins_code, setl_time, "
@@ -255,10 +261,14 @@ def test_more_hospitals_than_the_table_shows_are_counted_not_dropped(wsd: Worksp
     code, out, _ = _settle(workspace=path, year=2021)
     assert code == 0
     hospitals = [r[0] for r in _cells(out)[6:]]
-    assert len(hospitals) == 30 and hospitals[0] == "H130" and hospitals[-1] == "H101"
-    assert out.splitlines()[-1] == (
-        "另有 3 家定点医药机构存在不一致,未列出;全部见表 settle_discrepancies"
-    )
+    assert len(hospitals) == 2 + extra - hidden and hospitals[0] == f"H{99 + extra}"
+    last = out.splitlines()[-1]
+    if hidden:
+        assert hospitals[-1] == "H101"
+        more = f"另有 {hidden} 家定点医药机构存在不一致,未列出;全部见表 settle_discrepancies"
+        assert last == more
+    else:
+        assert hospitals[-1] == "县人民医院(H001)" and last.startswith("└")
 
 
 def test_the_policy_named_on_the_command_line_is_the_one_used(wsd: Workspace, tmp_path: Path):
