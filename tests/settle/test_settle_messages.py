@@ -281,3 +281,35 @@ def test_the_policy_named_on_the_command_line_is_the_one_used(wsd: Workspace, tm
     wsd.close()
     code, out, _ = _settle(workspace=path, year=2021, policy=str(mine))
     assert code == 0 and out.startswith("已复核 2021 年度 4 张结算单(本地政策);")
+
+
+def test_the_engine_chosen_on_the_command_line_reaches_the_settlement(
+    wsd: Workspace, tmp_path: Path, monkeypatch
+):
+    """`--engine pyspark` is passed on in both modes (spied here, settled on DuckDB: the PySpark
+    runs themselves are the spark tests'); the parity tests could not see it dropped."""
+    engines: list[str] = []
+    settle_file, build_context = cli.settle_file, cli.build_context
+
+    def file_spy(policy, claims, *, engine, today=None):
+        engines.append(engine)
+        return settle_file(policy, claims, today=today)
+
+    def context_spy(ws, year, *, policy=None, engine):
+        engines.append(engine)
+        return build_context(ws, year, policy=policy)
+
+    monkeypatch.setattr(cli, "settle_file", file_spy)
+    monkeypatch.setattr(cli, "build_context", context_spy)
+    f = tmp_path / "c.csv"
+    f.write_text(HEADER + GOOD, encoding="utf-8")
+    assert _settle(claims=f, out_file=tmp_path / "o.csv", engine="pyspark")[0] == 0
+    path = wsd.path
+    wsd.close()
+    assert _settle(workspace=path, year=2021, engine="pyspark")[0] == 0
+    assert engines == ["pyspark", "pyspark"]
+    assert _settle(workspace=path, year=2021, engine="spark") == (
+        2,
+        "",
+        "错误: 未知的计算引擎 'spark';可选 duckdb、pyspark\n",
+    )

@@ -22,8 +22,9 @@ def with_identity(claims: ir.Table, enrolments: ir.Table, persons: ir.Table) -> 
     """``claims`` with psn_idet_type filled from the registers and ``psn_idet_source``."""
     e = enrolments.filter(enrolments.psn_idet_type.notnull())
     # One identity per person-year: a person enrolled twice (two regions or insurance types)
-    # takes the first by insurance type, then region code, so the answer never depends on order.
-    e = e.mutate(_order=e.insutype.fill_null("") + "|" + e.region_code.fill_null(""))
+    # takes the first by insurance type, then region code, so the answer never depends on order
+    # (both are required columns of enrolments, never NULL).
+    e = e.mutate(_order=e.insutype + "|" + e.region_code)
     e = e.group_by(_e_psn=e.psn_no, _e_year=e.year.cast("int64")).aggregate(
         _e_idet=e.psn_idet_type.argmin(e._order)
     )
