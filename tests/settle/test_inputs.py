@@ -26,9 +26,9 @@ from yibao.settle.inputs import (
     read_claims_file,
     settle_input_table,
 )
-from yibao.settle.params import build_periods
+from yibao.settle.params import build_periods, policy_title
 
-OUTSIDE = "结算时间不在政策 测试政策 的生效期内(自 2021-01-01 起施行,或该时期缺少结算参数)"
+OUTSIDE = "结算时间不在政策「测试政策」的生效期内(自 2021-01-01 起施行,或该时期缺少结算参数)"
 LEVEL = "住院结算须有医保结算等级 1、2 或 3"
 
 
@@ -42,7 +42,7 @@ def _policy():
         DatedValue(date(2021, 7, 1), None, None),
     )
     ps[key] = dataclasses.replace(ps[key], values=dvs)
-    return dataclasses.replace(base, name="测试政策", parameters=ps)
+    return dataclasses.replace(base, name="测试政策", label="测试政策", parameters=ps)
 
 
 CLAIMS = [
@@ -87,7 +87,7 @@ def _errors(claims=CLAIMS) -> list[tuple]:
             "hi_setl_lv": "string",
         },
     )
-    errs = policy_errors(t, ibis.memtable(periods), starts, spec, pol.name)
+    errs = policy_errors(t, ibis.memtable(periods), starts, spec, policy_title(pol))
     return sorted(tuple(r.values()) for r in con.to_pyarrow(errs).to_pylist())
 
 
@@ -95,22 +95,22 @@ def test_every_claim_the_policy_cannot_settle_is_named_with_its_reason():
     assert _errors() == [
         (2, "setl_time", "2020-12-31 23:59:59", OUTSIDE),
         (4, "setl_time", "2021-07-01 00:00:00", OUTSIDE),
-        (5, "med_type", "390/13", "险种 390 的医疗类别 13(急诊)在政策 测试政策 中没有待遇规定"),
+        (5, "med_type", "390/13", "险种 390 的医疗类别 13(急诊)在政策「测试政策」中没有待遇规定"),
         (8, "hi_setl_lv", "", LEVEL),
         (9, "hi_setl_lv", "4", LEVEL),
         (
             10,
             "med_type",
             "392/11",
-            "险种 392 的医疗类别 11(普通门诊)在政策 测试政策 中没有待遇规定",
+            "险种 392 的医疗类别 11(普通门诊)在政策「测试政策」中没有待遇规定",
         ),
         (
             13,
             "med_type",
             "310/22",
-            "险种 310 的医疗类别 22(外伤住院)在政策 测试政策 中没有待遇规定",
+            "险种 310 的医疗类别 22(外伤住院)在政策「测试政策」中没有待遇规定",
         ),
-        (16, "med_type", "390/99", "险种 390 的医疗类别 99 在政策 测试政策 中没有待遇规定"),
+        (16, "med_type", "390/99", "险种 390 的医疗类别 99 在政策「测试政策」中没有待遇规定"),
     ]
 
 

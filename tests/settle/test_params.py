@@ -108,7 +108,7 @@ def _with(changes: dict[str, list[tuple[date, Any]] | None], name: str = "测试
         else:
             dvs = tuple(DatedValue(d, v, None) for d, v in values)
             ps[key] = dataclasses.replace(ps[key], values=dvs)
-    return dataclasses.replace(base, name=name, parameters=ps)
+    return dataclasses.replace(base, name=name, label=name, parameters=ps)
 
 
 def test_demo_county_is_one_period_holding_every_value_of_its_yaml():
@@ -281,7 +281,7 @@ def test_no_valid_period_names_every_missing_parameter_with_its_description():
     with pytest.raises(SettlePolicyError) as err:
         build_periods(pol)
     assert str(err.value) == (
-        "政策 测试政策 没有任何时期具备结算所需的全部参数:自 2021-01-01 起的时期缺少 2 项:"
+        "政策「测试政策」没有任何时期具备结算所需的全部参数:自 2021-01-01 起的时期缺少 2 项:"
         "basic.general_outpatient.deductible(普通门诊统筹起付线)、"
         "retired_cadre.ratio(离休干部符合政策范围费用由统筹资金支付的比例);"
         "可用 yibao policy new 地区 --from demo-county 生成带注释的模板后补齐"
@@ -302,7 +302,7 @@ def test_the_latest_period_is_the_one_a_refusal_describes():
 
 def test_a_policy_with_no_settlement_parameters_at_all_says_how_to_start():
     assert no_period_message(_with({}), []) == (
-        "政策 测试政策 没有任何结算参数;可用 yibao policy new 地区 --from demo-county 生成模板"
+        "政策「测试政策」没有任何结算参数;可用 yibao policy new 地区 --from demo-county 生成模板"
     )
     pol = _with({n: None for n in load_policy("demo-county").parameters if "." in n})
     with pytest.raises(SettlePolicyError, match="没有任何结算参数"):
@@ -321,7 +321,7 @@ def test_categories_that_change_between_periods_are_refused_with_the_dates():
     with pytest.raises(SettlePolicyError) as err:
         build_periods(pol)
     assert str(err.value) == (
-        "政策 测试政策 的医疗类别/险种/身份类别划分在 2021-01-01、2021-07-01 之间发生变化;"
+        "政策「测试政策」的医疗类别/险种/身份类别划分在 2021-01-01、2021-07-01 之间发生变化;"
         "结算引擎要求这些分类在各时期保持一致"
     )
 

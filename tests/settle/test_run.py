@@ -123,7 +123,8 @@ def test_a_claim_the_policy_cannot_settle_stops_the_year_and_stores_nothing(wsd:
             "setl_id": "S3",
             "column": "med_type",
             "value": "390/13",
-            "reason": "险种 390 的医疗类别 13(急诊)在政策 demo-county 中没有待遇规定",
+            "reason": "险种 390 的医疗类别 13(急诊)在政策「示范县医保待遇政策(居民与职工)」中"
+            "没有待遇规定",
         },
     ]
     stored = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'settlements'"

@@ -177,8 +177,8 @@ def test_file_mode_refusals(tmp_path: Path):
         2,
         "",
         "错误: x.csv 有 1 处问题,未做结算(不静默地算错):\n"
-        "  第 2 行 医疗类别: 390/13 — 险种 390 的医疗类别 13(急诊)在政策 demo-county 中"
-        "没有待遇规定\n",
+        "  第 2 行 医疗类别: 390/13 — 险种 390 的医疗类别 13(急诊)"
+        "在政策「示范县医保待遇政策(居民与职工)」中没有待遇规定\n",
     )
     assert not (tmp_path / "o.csv").exists()
 
@@ -225,8 +225,8 @@ def test_workspace_mode_refusals(wsd: Workspace):
     assert code == 2
     assert err == (
         f"错误: {path} 的 2021 年度结算单 有 1 处问题,未做结算(不静默地算错):\n"
-        "  结算ID S3 医疗类别: 390/13 — 险种 390 的医疗类别 13(急诊)在政策 demo-county 中没有"
-        "待遇规定\n"
+        "  结算ID S3 医疗类别: 390/13 — 险种 390 的医疗类别 13(急诊)"
+        "在政策「示范县医保待遇政策(居民与职工)」中没有待遇规定\n"
     )
 
 

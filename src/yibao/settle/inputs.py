@@ -43,9 +43,10 @@ def settle_input_table() -> Table:
 
 
 def policy_errors(
-    t: ir.Table, periods: ir.Table, starts: list, spec: ChainSpec, policy_name: str
+    t: ir.Table, periods: ir.Table, starts: list, spec: ChainSpec, policy_title: str
 ) -> ir.Table:
-    """Rows the policy cannot settle, in the error shape of ingest (row, column, value, reason)."""
+    """Rows the policy cannot settle, in the error shape of ingest (row, column, value, reason);
+    ``policy_title`` is params.policy_title's 「name」."""
     pid = period_id(t.setl_time.date(), starts)
     valid = periods.filter(periods.p_valid).select(ok_pid="pid")
     first = starts[0].isoformat()  # build_periods refused a policy without a valid period
@@ -65,7 +66,7 @@ def policy_errors(
             column_name=ibis.literal("setl_time"),
             value=x.setl_time.cast("string"),
             reason=ibis.literal(
-                f"结算时间不在政策 {policy_name} 的生效期内(自 {first} 起施行,或该时期缺少结算参数)"
+                f"结算时间不在政策{policy_title}的生效期内(自 {first} 起施行,或该时期缺少结算参数)"
             ),
         ),
         x.filter(~ruled).select(
@@ -77,7 +78,7 @@ def policy_errors(
             + " 的医疗类别 "
             + x.med_type
             + med_label
-            + f"在政策 {policy_name} 中没有待遇规定",
+            + f"在政策{policy_title}中没有待遇规定",
         ),
         x.filter(inpatient & ~_one_of(level, ("1", "2", "3"))).select(
             ROW,

@@ -195,18 +195,23 @@ def _described(name: str) -> str:
     return f"{name}({desc})" if desc else name
 
 
+def policy_title(policy: Policy) -> str:
+    """「示范县医保待遇政策(居民与职工)」: a policy as staff name it (its id is for commands)."""
+    return f"「{policy.label or policy.name}」"
+
+
 def no_period_message(policy: Policy, starts: list[date]) -> str:
     """The refusal naming every missing parameter (of the latest period, where it is fixable)."""
     if not starts:
         return (
-            f"政策 {policy.name} 没有任何结算参数;"
+            f"政策{policy_title(policy)}没有任何结算参数;"
             "可用 yibao policy new 地区 --from demo-county 生成模板"
         )
     last = starts[-1]
     missing = missing_parameters(policy, last)
     names = "、".join(_described(n) for n in missing)
     return (
-        f"政策 {policy.name} 没有任何时期具备结算所需的全部参数:自 {last} 起的时期缺少 "
+        f"政策{policy_title(policy)}没有任何时期具备结算所需的全部参数:自 {last} 起的时期缺少 "
         f"{len(missing)} 项:{names};可用 yibao policy new 地区 --from demo-county 生成"
         "带注释的模板后补齐"
     )
@@ -239,7 +244,7 @@ def build_periods(policy: Policy) -> tuple[ChainSpec, pa.Table]:
     if len(specs) > 1:
         dates = "、".join(str(d) for d in specs.values())
         raise SettlePolicyError(
-            f"政策 {policy.name} 的医疗类别/险种/身份类别划分在 {dates} 之间发生变化;"
+            f"政策{policy_title(policy)}的医疗类别/险种/身份类别划分在 {dates} 之间发生变化;"
             "结算引擎要求这些分类在各时期保持一致"
         )
     spec = next(iter(specs))

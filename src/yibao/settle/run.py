@@ -22,7 +22,7 @@ from yibao.schema.derived import DERIVED
 from yibao.settle.chain import settle_chain
 from yibao.settle.identity import with_identity
 from yibao.settle.inputs import ERRORS, TYPED, policy_errors, read_claims_file
-from yibao.settle.params import build_periods, chain_periods
+from yibao.settle.params import build_periods, chain_periods, policy_title
 
 CLAIM_COLUMNS = (
     "setl_id",
@@ -97,7 +97,8 @@ def settle_file(
     starts = periods.column("p_start").to_pylist()
     backend = ibis.duckdb.from_connection(con)
     con.register("_periods", periods)
-    perr = policy_errors(backend.table(TYPED), backend.table("_periods"), starts, spec, policy.name)
+    title = policy_title(policy)
+    perr = policy_errors(backend.table(TYPED), backend.table("_periods"), starts, spec, title)
     con.execute(f"INSERT INTO _errors {ibis.to_sql(perr, dialect='duckdb')}")
     labels = {c.name: c.label for c in spec_table.columns}
     errors = [
@@ -167,7 +168,7 @@ def settle_workspace(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _settle_in AS {ident_sql}")
     src = duck.table("_settle_in")
     src = src.mutate(**{ROW: src[f"{ROW}_n"]})
-    perr = policy_errors(src, duck.table("_periods"), starts, spec, policy.name)
+    perr = policy_errors(src, duck.table("_periods"), starts, spec, policy_title(policy))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _settle_err AS SELECT e.*, s.setl_id FROM "
         f"({ibis.to_sql(perr, dialect='duckdb')}) e JOIN _settle_in s ON s.{ROW}_n = e.{ROW}"
