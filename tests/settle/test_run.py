@@ -14,10 +14,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import yibao.policy
 from yibao.engine import Workspace
 from yibao.pipeline import provenance
 from yibao.policy import load_policy
+from yibao.policy.loader import PRESET_DIR
 from yibao.settle.run import (
     _run_chain,
     discrepancy_summary,
@@ -28,7 +28,6 @@ from yibao.settle.run import (
 )
 
 D = Decimal
-PRESETS = Path(yibao.policy.__file__).parent / "presets"
 
 
 def _rows(w: Workspace, sql: str) -> list[tuple]:
@@ -219,7 +218,7 @@ def test_the_policy_is_the_one_passed_or_a_file_kept_in_the_workspace(
 ):
     """A relative YAML path is the workspace's file, wherever the command runs; a loaded
     Policy is used as it is."""
-    shutil.copy(PRESETS / "demo-county.yaml", wsd.path / "local.yaml")
+    shutil.copy(PRESET_DIR / "demo-county.yaml", wsd.path / "local.yaml")
     monkeypatch.chdir(tmp_path)
     assert not (tmp_path / "local.yaml").exists()
     assert settle_workspace(wsd, 2021, policy_ref="local.yaml").ok

@@ -15,12 +15,11 @@ import pyarrow as pa
 import pytest
 from rich.console import Console
 
-import yibao.policy
 from yibao.engine import Workspace
+from yibao.policy.loader import PRESET_DIR
 from yibao.settle import cli
 from yibao.settle.cli import _print_errors, column_label, readable_columns, run_settle
 
-PRESETS = Path(yibao.policy.__file__).parent / "presets"
 HEADER = "结算ID,人员编号,险种类型,医疗类别,医保结算等级,结算时间,医疗费总额,符合政策范围金额\n"
 GOOD = "A1,P1,390,21,3,2021-03-01 10:00:00,100000.00,90000.00\n"
 
@@ -272,7 +271,7 @@ def test_more_hospitals_than_the_table_shows_are_counted_not_dropped(
 
 
 def test_the_policy_named_on_the_command_line_is_the_one_used(wsd: Workspace, tmp_path: Path):
-    text = (PRESETS / "demo-county.yaml").read_text(encoding="utf-8")
+    text = (PRESET_DIR / "demo-county.yaml").read_text(encoding="utf-8")
     mine = tmp_path / "mine.yaml"
     mine.write_text(
         text.replace("label: 示范县医保待遇政策(居民与职工)", "label: 本地政策"), "utf-8"
