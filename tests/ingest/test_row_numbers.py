@@ -48,6 +48,12 @@ def test_rows_keep_their_file_numbers_across_row_groups(ws, tmp_path, refused):
     if refused:
         want[170_002] = "_record"
     assert got == want
+    # The raw record stored with each quarantined row is that row's, across row groups.
+    records = ws.con.execute(
+        "SELECT row_no, json_extract_string(record, '$.结算ID') FROM _quarantine "
+        "WHERE column_name = 'setl_time'"
+    ).fetchall()
+    assert sorted(records) == sorted((file_row(i), f"S{i:07d}") for i in BAD)
     sample = [1, 122_879, 122_880, 169_999, 170_000, 199_998, 199_999, 200_000, N - 2]
     stored = dict(
         ws.con.execute(
