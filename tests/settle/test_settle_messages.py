@@ -156,7 +156,7 @@ def test_file_mode_refusals(tmp_path: Path):
     assert _settle(claims=f, engine="spark") == (
         2,
         "",
-        "错误: 未知的计算引擎 'spark';可选 duckdb、pyspark\n",
+        "错误: 未知的计算引擎「spark」;可选 duckdb、pyspark\n",
     )
     assert _settle() == (
         2,
@@ -310,5 +310,5 @@ def test_the_engine_chosen_on_the_command_line_reaches_the_settlement(
     assert _settle(workspace=path, year=2021, engine="spark") == (
         2,
         "",
-        "错误: 未知的计算引擎 'spark';可选 duckdb、pyspark\n",
+        "错误: 未知的计算引擎「spark」;可选 duckdb、pyspark\n",
     )

@@ -33,6 +33,7 @@ __all__ = [
     "expose_to_spark",
     "from_arrow",
     "spark_session",
+    "unknown_engine",
 ]
 _SPARK_TMP: list[Path] = []
 
@@ -44,7 +45,12 @@ def connect_engine(engine: EngineName = "duckdb", ws: Workspace | None = None) -
     if engine == "pyspark":
         settings = spark_settings(ws.config if ws is not None else None)
         return ibis.pyspark.connect(spark_session(settings))
-    raise EngineUnavailable(f"未知的计算引擎 {engine!r}; 可选: {', '.join(ENGINES)}")
+    raise EngineUnavailable(unknown_engine(engine))
+
+
+def unknown_engine(name: object) -> str:
+    """The one wording of a bad engine name, for the API, the pipeline and every command."""
+    return f"未知的计算引擎「{name}」;可选 {'、'.join(ENGINES)}"
 
 
 def expose_to_spark(ws: Workspace, backend: BaseBackend, tables: list[str]) -> None:

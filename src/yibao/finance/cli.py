@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from yibao.engine.backend import EngineUnavailable
+from yibao.engine.backend import EngineUnavailable, unknown_engine
 from yibao.engine.workspace import Workspace, WorkspaceError
 from yibao.finance.params import LEVELS, pct
 from yibao.finance.retiree import RosterError
@@ -101,7 +101,7 @@ def run_finance_cli(
     err: Console,
 ) -> int:
     if engine not in ("duckdb", "pyspark"):
-        err.print(f"[red]错误[/red]: 未知的计算引擎 {engine!r};可选 duckdb、pyspark")
+        err.print(f"[red]错误[/red]: {unknown_engine(engine)}")
         return 2
     if roster is not None and not roster.is_file():  # never silently ignored (issue 12)
         err.print(f"[red]错误[/red]: 离休人员名单文件不存在: {roster};未做任何计算")

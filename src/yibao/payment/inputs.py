@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
-from yibao.engine.backend import connect_engine, expose_to_spark
+from yibao.engine.backend import connect_engine, expose_to_spark, unknown_engine
 from yibao.engine.workspace import Workspace
 from yibao.money import fen_expr
 from yibao.refdata import complication_levels
@@ -48,7 +48,7 @@ def backend_for(ws: Workspace, engine: str, tables: list[str]) -> BaseBackend:
         b = connect_engine("pyspark", ws)
         expose_to_spark(ws, b, tables)
         return b
-    raise PaymentInputError(f"未知的计算引擎 {engine!r};可选 duckdb、pyspark")
+    raise PaymentInputError(unknown_engine(engine))
 
 
 def claim_years(ws: Workspace) -> list[int]:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from yibao.engine.backend import ENGINES, EngineUnavailable
+from yibao.engine.backend import ENGINES, EngineUnavailable, unknown_engine
 from yibao.engine.workspace import Workspace
 from yibao.pipeline.contract import RunContext
 from yibao.policy import Policy, load_policy
@@ -51,7 +51,7 @@ def check_engine(engine: str) -> str:
     """The engine name, or a Chinese error naming the choices."""
     name = getattr(engine, "value", engine)
     if name not in ENGINES:
-        raise EngineUnavailable(f"未知的计算引擎 {name!r};可选 {'、'.join(ENGINES)}")
+        raise EngineUnavailable(unknown_engine(name))
     return str(name)
 
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from yibao.engine.backend import unknown_engine
 from yibao.engine.workspace import Workspace
 from yibao.ingest.readers import FileRejected
 from yibao.money import money_expr, rate_expr
@@ -97,7 +98,7 @@ def run_settle(
     err: Console,
 ) -> int:
     if engine not in ("duckdb", "pyspark"):
-        err.print(f"[red]错误[/red]: 未知的计算引擎 {engine!r};可选 duckdb、pyspark")
+        err.print(f"[red]错误[/red]: {unknown_engine(engine)}")
         return 2
     try:
         if claims is not None:

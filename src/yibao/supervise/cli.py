@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from yibao.control.users import AccessDenied, record_unmask, require_unmask
+from yibao.engine.backend import unknown_engine
 from yibao.engine.workspace import Workspace, WorkspaceError
 from yibao.pipeline.context import build_context
 from yibao.pipeline.runs import run_step
@@ -45,7 +46,7 @@ def run_supervise(
     if role and not unmask:
         err.print("[yellow]提示[/yellow]: --role 已停用,角色取自用户库(yibao user add)")
     if engine not in ("duckdb", "pyspark"):
-        err.print(f"[red]错误[/red]: 未知的计算引擎 {engine!r};可选 duckdb、pyspark")
+        err.print(f"[red]错误[/red]: {unknown_engine(engine)}")
         return 2
     try:
         ws = Workspace.open(workspace)

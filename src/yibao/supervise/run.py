@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import ibis
 
-from yibao.engine.backend import connect_engine, expose_to_spark
+from yibao.engine.backend import connect_engine, expose_to_spark, unknown_engine
 from yibao.engine.workspace import Workspace, transaction
 from yibao.pipeline import provenance
 from yibao.pipeline.context import resolve_policy
@@ -144,7 +144,7 @@ def run_supervision(
         names = [n for n in inputs_mod.INPUTS if settled or n != "_sv_discrepancies"]
         expose_to_spark(ws, backend, names)
     else:
-        raise SuperviseError(f"未知的计算引擎 {engine!r};可选 duckdb、pyspark")
+        raise SuperviseError(unknown_engine(engine))
     inp = inputs_mod.tables(backend, settled)
     if any(r.code.startswith("hospital_") for r in selected):
         # Three rules share the per-hospital metrics: compute them once (TEMP table / cache).

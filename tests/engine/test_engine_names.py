@@ -1,0 +1,26 @@
+"""A bad engine name gets one Chinese wording wherever it is given (no Python quotes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from yibao.engine.backend import EngineUnavailable, connect_engine
+from yibao.payment.inputs import PaymentInputError, backend_for
+from yibao.pipeline.context import check_engine
+
+WORDING = "未知的计算引擎「oracle」;可选 duckdb、pyspark"
+
+
+def test_connect_and_the_pipeline_name_the_bad_engine_the_same_way():
+    with pytest.raises(EngineUnavailable) as exc:
+        connect_engine("oracle")  # type: ignore[arg-type]
+    assert str(exc.value) == WORDING
+    with pytest.raises(EngineUnavailable) as exc:
+        check_engine("oracle")
+    assert str(exc.value) == WORDING
+
+
+def test_payment_names_the_bad_engine_the_same_way():
+    with pytest.raises(PaymentInputError) as exc:
+        backend_for(None, "oracle", [])  # type: ignore[arg-type]
+    assert str(exc.value) == WORDING
