@@ -287,8 +287,9 @@ def prepare(
             first[f"_k__{c.name}"] = check_char_expr(raw[c.name].substr(0, 17))
     t = _mutate(staged, first)
 
-    fps = {c.name: fast_path(c, t[c.name].cast("string"), _opt(t, f"_f__{c.name}")) for c in cols}
-    t = _mutate(t, {f"_ok__{k}": fp[0] for k, fp in fps.items() if fast and fp is not None})
+    fps = [fast_path(c, t[c.name].cast("string"), _opt(t, f"_f__{c.name}")) for c in cols]
+    oks = {f"_ok__{c.name}": fp[0] for c, fp in zip(cols, fps, strict=True) if fp is not None}
+    t = _mutate(t, oks if fast else {})
 
     def stage(t: ir.Table, name: str, expr: ir.Value) -> ir.Value:
         ok = _opt(t, f"_ok__{name}")
