@@ -14,6 +14,7 @@ import os
 import sys
 import traceback
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,35 @@ def write_crash_log(exc: BaseException, argv: list[str]) -> Path:
     return path
 
 
+#: Where the group keeps its command line, to name a refused value.
+_ARGS = "yibao.args"
 #: Exceptions that are the CLI framework's own way to stop (exit codes, usage errors, ^C).
 _PASS = (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt)
+
+
+def _choices(param: Any) -> list[str]:  # noqa: ANN401 - typer's parameter class
+    """The values an option allows, or [] where it is not a choice (an Enum annotation)."""
+    kind = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return [str(m.value) for m in kind]
+    return []
+
+
+def choice_refusal(
+    param: Any,  # noqa: ANN401 - typer's parameter class
+    args: list[str],
+) -> str:
+    """A value outside an option's choices, in Chinese (click's own message is English)."""
+    opt = max(getattr(param, "opts", None) or [param.name or ""], key=len)
+    given = None
+    for i, a in enumerate(args):
+        if a == opt and i + 1 < len(args):
+            given = args[i + 1]
+        elif a.startswith(f"{opt}="):
+            given = a.split("=", 1)[1]
+    shown = f"「{given}」" if given is not None else ""
+    choices = "、".join(_choices(param))
+    return f"参数 {opt} 的取值{shown}无效;可选 {choices}"
 
 
 def _say(message: str) -> None:
@@ -55,6 +83,10 @@ def _say(message: str) -> None:
 class SafeGroup(TyperGroup):
     """The command group of ``yibao``: private files, refusals as exit 2, crashes as exit 3."""
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS] = list(args)  # kept to name a refused value: parsing consumes them
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: typer.Context) -> Any:  # noqa: ANN401 - click's signature
         from yibao.control.users import AccessDenied
         from yibao.engine.workspace import WorkspaceError
@@ -62,6 +94,11 @@ class SafeGroup(TyperGroup):
         private_umask()
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            if exc.param is None or not _choices(exc.param):
+                raise
+            _say(f"错误: {choice_refusal(exc.param, ctx.meta.get(_ARGS, []))}")
+            raise typer.Exit(2) from None
         except _PASS:
             raise
         except (WorkspaceError, AccessDenied) as exc:
