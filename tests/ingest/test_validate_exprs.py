@@ -625,6 +625,25 @@ def test_prepare_of_a_file_without_optional_columns(con):
     assert got["v__medfee_sumamt"] == Decimal("100.00")
 
 
+def test_a_canonical_typed_cell_stores_no_text_and_shows_it_back(con):
+    """The prepared table keeps one copy of a canonical amount or time (its value); the text
+    the checks show is the cell as the file wrote it, canonical or not."""
+    t = get_table("claims")
+    rows = [_claim(), _claim(setl_id="S2", medfee_sumamt="100", setl_time="2021-3-5 08:00:00")]
+    p = con.create_table("canon", V.prepare(_staged(con, "claims", rows), t, TODAY), overwrite=True)
+    shown = p.select(
+        V.ROW, *(V.cell_text(p, t.column(c)).name(c) for c in ("medfee_sumamt", "setl_time"))
+    )
+    got = {r[V.ROW]: r for r in con.to_pyarrow(p).to_pylist()}
+    text = {r[V.ROW]: r for r in con.to_pyarrow(shown).to_pylist()}
+    assert got[2]["s__medfee_sumamt"] is None and got[2]["s__setl_time"] is None
+    assert got[2]["v__medfee_sumamt"] == Decimal("100.00")
+    assert text[2]["medfee_sumamt"] == "100.00"
+    assert text[2]["setl_time"] == _claim()["setl_time"]
+    assert got[3]["s__medfee_sumamt"] == "100" and got[3]["v__medfee_sumamt"] == Decimal("100.00")
+    assert text[3]["medfee_sumamt"] == "100" and text[3]["setl_time"] == "2021-3-5 08:00:00"
+
+
 def test_problem_columns_are_added_once(con):
     t = get_table("persons")
     prepared = con.create_table(
