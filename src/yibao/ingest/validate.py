@@ -592,7 +592,8 @@ def _key_errors(t: ir.Table, table: Table, existing: ir.Table | None) -> list[ir
             cols[0] if len(cols) == 1 else ibis.literal("|").join([k.fill_null("") for k in cols])
         )
 
-    shown = joined([t[f"o__{k}"] if f"o__{k}" in t.columns else key for k, key in zip(table.key, keys, strict=True)])
+    originals = (t[f"o__{k}"] if f"o__{k}" in t.columns else None for k in table.key)
+    shown = joined([o if o is not None else k for o, k in zip(originals, keys, strict=True)])
     normal = joined(keys)
     note = ibis.cases(
         (shown != normal, "(忽略全角/半角、大小写和首尾空白后为 " + normal + ")"), else_=""
@@ -627,9 +628,7 @@ def _key_errors(t: ir.Table, table: Table, existing: ir.Table | None) -> list[ir
             },
             **{f"e__{c.name}": existing[c.name] for c in table.columns},
         )
-        j = w.inner_join(
-            ex, [cell_text(w, table.column(k)) == ex[f"k__{k}"] for k in table.key]
-        )
+        j = w.inner_join(ex, [cell_text(w, table.column(k)) == ex[f"k__{k}"] for k in table.key])
         same = ibis.literal(True)
         for c in table.columns:
             same = same & _v(j, c).cast(c.ibis_type).identical_to(j[f"e__{c.name}"])
