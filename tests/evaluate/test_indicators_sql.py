@@ -301,6 +301,31 @@ def test_indicator_equals_plain_sql(computed, code: str):
         assert v.value == expected_value(code, n, d), (code, region)
 
 
+def test_the_cited_sql_reads_the_workspace_and_gives_the_same_sums(gen_ws: Path, computed):
+    """The queries run on helper tables shared within one evaluation (the year's claims with
+    each person's county, computed once); the SQL stored beside each value, which a report
+    cites, must read workspace tables only and give exactly the stored sums."""
+    values, _notes, _ = computed
+    by_code: dict[str, list] = {}
+    for v in values:
+        by_code.setdefault(v.code, []).append(v)
+    assert {"inpatient_policy_ratio", "resident_complete_upload_rate"} <= set(by_code)
+    with Workspace.open(gen_ws, read_only=True) as ws:
+        for code, vs in by_code.items():
+            sql = vs[0].sql
+            assert "ibis_cache" not in sql, code
+            cur = ws.con.execute(sql)
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            got = {r["region_code"]: (_dec(r["numerator"]), _dec(r["denominator"])) for r in rows}
+            assert got == {v.region_code: (v.numerator, v.denominator) for v in vs}, code
+
+
+def _dec(x) -> Decimal | None:
+    """Counts come back as integers, sums as Decimal: both compare as exact numbers."""
+    return None if x is None else Decimal(x)
+
+
 def test_the_generated_county_feeds_every_indicator(computed):
     values, notes, _ = computed
     totals = {v.code: v for v in values if v.region_code is None}

@@ -148,11 +148,25 @@ def compute(
     if engine == "pyspark":
         tables = sorted({s for ind in runnable for s in ind.sources if ":" not in s})
         expose_to_spark(ws, backend, tables)
-    src = Source(backend, year, policy)
+    src, cited = Source(backend, year, policy, share=True), Source(backend, year, policy)
+    try:
+        out = _run_all(runnable, src, cited, year, notes)
+    finally:
+        src.release()
+    return out, notes
+
+
+def _run_all(
+    runnable: list[Indicator], src: Source, cited: Source, year: int, notes: list[Note]
+) -> list[IndicatorValue]:
+    """Each query runs on the shared helper tables; the SQL recorded for it is the same query
+    with them inlined (``cited``), which gives the same sums from workspace tables alone."""
+    backend = src.backend
     out: list[IndicatorValue] = []
     for ind in runnable:
         try:
             expr = ind.query(src)  # type: ignore[misc]
+            sql = provenance.to_sql(ind.query(cited))  # type: ignore[misc]
         except LookupError as exc:
             notes.append(
                 Note(
@@ -164,13 +178,12 @@ def compute(
                 )
             )
             continue
-        sql = provenance.to_sql(expr)
         provenance.record(("indicator_values",), ind.code, sql)
         rows = backend.to_pyarrow(expr).to_pylist()
         rows.sort(key=lambda r: (r["region_code"] is None, r["region_code"] or ""))
         for r in rows:
             out.append(_value(ind, year, r, sql))
-    return out, notes
+    return out
 
 
 def _clean(x: Any) -> Decimal | None:

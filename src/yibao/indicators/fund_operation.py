@@ -11,7 +11,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from yibao.indicators.library import NUM, by_region_and_total, pair
+from yibao.indicators.library import NUM, UPLOAD_FIELDS, by_region_and_total, pair, year_claims
 from yibao.indicators.registry import TOTAL_YEAR, Source, indicator
 from yibao.schema.codes import (
     BASIC_INSUTYPES,
@@ -22,35 +22,13 @@ from yibao.schema.codes import (
 )
 
 FUNDS = {EMPLOYEE: ("employee", "职工医保"), RESIDENT: ("resident", "居民医保")}
-#: Fields a claim must carry to count as completely uploaded (结算清单 core fields).
-UPLOAD_FIELDS = (
-    "setl_id",
-    "psn_no",
-    "certno",
-    "insutype",
-    "med_type",
-    "fixmedins_code",
-    "setl_time",
-    "medfee_sumamt",
-    "inscp_scp_amt",
-    "hifp_pay",
-    "dise_codg",
-)
-
-
-def _enrolled(src: Source, insutype: str, year: int | None = None) -> ir.Table:
-    e = src.t("enrolments")
-    e = e.filter((e.year == (year or src.year)) & (e.insutype == insutype))
-    return e.group_by("psn_no").aggregate(p_region=e.region_code.min())
 
 
 def _claims(src: Source, insutype: str, year: int | None = None) -> ir.Table:
-    y = year or src.year
-    c = src.t("claims")
-    c = c.filter((c.setl_time.year() == y) & (c.insutype == insutype))
-    pr = _enrolled(src, insutype, y)
-    j = c.left_join(pr, c.psn_no == pr.psn_no)
-    return j.mutate(region_code=j.p_region)
+    """The fund's claims of the year, with the county of the person's enrolment in that fund."""
+    c = year_claims(src, year)
+    c = c.filter(c.insutype == insutype)
+    return c.mutate(region_code=c.r_region if insutype == RESIDENT else c.m_region)
 
 
 def _insured(src: Source, insutype: str) -> ir.Table:
@@ -165,11 +143,8 @@ def _register_fund(insutype: str) -> None:
 
     def upload(src: Source) -> ir.Table:
         c = _claims(src, insutype)
-        ok = ibis.literal(True)
-        for f in UPLOAD_FIELDS:
-            ok = ok & c[f].notnull()
         return by_region_and_total(
-            c, lambda t: ibis.cases((ok, 1), else_=0).sum(), lambda t: t.count()
+            c, lambda t: ibis.cases((t.complete, 1), else_=0).sum(), lambda t: t.count()
         )
 
     specs = (

@@ -17,6 +17,7 @@ from yibao.indicators.registry import TOTAL_YEAR, Source, indicator, register
 from yibao.money import money_expr
 from yibao.schema.codes import (
     BASIC_INSUTYPES,
+    EMPLOYEE,
     INPATIENT_MED_TYPES,
     OUTPATIENT_MED_TYPES,
     RESIDENT,
@@ -54,20 +55,79 @@ def pair(num: ir.Table, den: ir.Table) -> ir.Table:
     return j.select(region_code=j.region_code, numerator=j.n, denominator=j.d)
 
 
+#: Fields a claim must carry to count as completely uploaded (结算清单 core fields).
+UPLOAD_FIELDS = (
+    "setl_id",
+    "psn_no",
+    "certno",
+    "insutype",
+    "med_type",
+    "fixmedins_code",
+    "setl_time",
+    "medfee_sumamt",
+    "inscp_scp_amt",
+    "hifp_pay",
+    "dise_codg",
+)
+#: The claim columns the claim-based indicators sum or filter on.
+CLAIM_MEASURES = (
+    "insutype",
+    "med_type",
+    "medfee_sumamt",
+    "inscp_scp_amt",
+    "hifp_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "act_ipt_days",
+)
+
+
+def enrolment_region(src: Source, insutype: str, year: int | None = None) -> ir.Table:
+    """psn_no → ``p_region``, the county of the person's enrolment in a fund in the year (one
+    per person: the smallest code if there are several)."""
+    y = year or src.year
+
+    def build() -> ir.Table:
+        e = src.t("enrolments")
+        e = e.filter((e.year == y) & (e.insutype == insutype))
+        return e.group_by("psn_no").aggregate(p_region=e.region_code.min())
+
+    return src.shared(("enrolment_region", insutype, y), build)
+
+
 def person_region(src: Source) -> ir.Table:
     """psn_no → the county of the person's resident enrolment of the year (one per person)."""
-    e = src.t("enrolments")
-    e = e.filter((e.year == src.year) & (e.insutype == RESIDENT))
-    return e.group_by("psn_no").aggregate(p_region=e.region_code.min())
+    return enrolment_region(src, RESIDENT)
+
+
+def year_claims(src: Source, year: int | None = None) -> ir.Table:
+    """The claims settled in a year, narrowed to :data:`CLAIM_MEASURES`, with the county of each
+    person's resident (``r_region``) and employee (``m_region``) enrolment and whether the claim
+    carries every :data:`UPLOAD_FIELDS` (``complete``): the base of the claim indicators, so
+    that, shared, the 20 M claims are joined to the enrolments once per evaluation."""
+    y = year or src.year
+
+    def build() -> ir.Table:
+        c = src.t("claims")
+        c = c.filter(c.setl_time.year() == y)
+        complete = ibis.literal(True)
+        for f in UPLOAD_FIELDS:
+            complete = complete & c[f].notnull()
+        c = c.select("psn_no", *CLAIM_MEASURES, complete=complete)
+        r = enrolment_region(src, RESIDENT, y).rename(r_psn="psn_no", r_region="p_region")
+        m = enrolment_region(src, EMPLOYEE, y).rename(m_psn="psn_no", m_region="p_region")
+        j = c.left_join(r, c.psn_no == r.r_psn)
+        j = j.left_join(m, j.psn_no == m.m_psn)
+        return j.select(*CLAIM_MEASURES, "complete", "r_region", "m_region")
+
+    return src.shared(("year_claims", y), build)
 
 
 def resident_claims(src: Source) -> ir.Table:
     """Resident-fund claims settled in the year, with the person's county as ``region_code``."""
-    c = src.t("claims")
-    c = c.filter((c.setl_time.year() == src.year) & c.insutype.isin(list(RESIDENT_CI_INSUTYPES)))
-    pr = person_region(src)
-    j = c.left_join(pr, c.psn_no == pr.psn_no)
-    return j.mutate(region_code=j.p_region)
+    c = year_claims(src)
+    c = c.filter(c.insutype.isin(list(RESIDENT_CI_INSUTYPES)))
+    return c.mutate(region_code=c.r_region)
 
 
 def inpatient(src: Source) -> ir.Table:
