@@ -76,3 +76,23 @@ def test_staging_tables_are_dropped_after_a_rejected_file_and_after_a_load(ws, t
         "AND view_name LIKE '\\_stage%' ESCAPE '\\'"
     ).fetchall()
     assert left == []
+    assert list(ws.tmpdir.glob("*.parquet")) == []  # the prepared tables' files too
+
+
+def test_the_prepared_table_is_a_file_in_tmp_while_the_checks_run(ws, tmp_path, monkeypatch):
+    """The prepared table lives in tmp/ as Parquet (compressed), not as a TEMP table that
+    DuckDB would evict to disk uncompressed; the import removes it when it ends."""
+    from yibao.ingest import loader
+
+    seen: list[list[str]] = []
+    real = loader.check
+
+    def spy(t, *a, **k):
+        seen.append(sorted(p.name for p in ws.tmpdir.glob("*.parquet")))
+        return real(t, *a, **k)
+
+    monkeypatch.setattr(loader, "check", spy)
+    good = write_csv(tmp_path / "good.csv", CLAIM_HEADER_CN, [claim_row(1), claim_row(2)])
+    assert ingest_file(ws, good, "claims", today=TODAY).rows_accepted == 2
+    assert len(seen) == 1 and len(seen[0]) == 1 and seen[0][0].startswith("_stage_")
+    assert list(ws.tmpdir.glob("*.parquet")) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -148,11 +149,11 @@ def ingest_file(
             msg = f"{path.name}: {msg}"
         return IngestResult(str(path), table.name, EXIT_REJECTED, message=msg + ";文件未导入")
     finally:
-        drop_stage(con, stage)
+        drop_stage(con, stage, ws.tmpdir)
 
 
-def drop_stage(con: duckdb.DuckDBPyConnection, stage: str) -> None:
-    """Drop the temporary tables and views of one import, whether it ended or failed."""
+def drop_stage(con: duckdb.DuckDBPyConnection, stage: str, tmpdir: Path | None = None) -> None:
+    """Drop the temporary tables, views and files of one import, whether it ended or failed."""
     like = f"{stage}\\_%"
     for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
         names = con.execute(
@@ -162,6 +163,8 @@ def drop_stage(con: duckdb.DuckDBPyConnection, stage: str) -> None:
         ).fetchall()
         for (name,) in names:
             con.execute(f"DROP {kind} IF EXISTS {sql_ident(name)}")
+    if tmpdir is not None:
+        prepared_file(tmpdir, stage).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -299,13 +302,10 @@ def stage_and_check(
     backend = ibis.duckdb.from_connection(con)
     step(f"解析 {staged.rows:,} 行")
     prepared = prepare(backend.table(f"{stage}_v"), table, today)
-    _run(con, f"CREATE TEMP TABLE {stage}_t AS {ibis.to_sql(prepared, dialect='duckdb')}")
-    t = backend.table(f"{stage}_t")
-    if problems := problem_columns(t, table, today):  # over the stored columns: see its doc
-        sql = ibis.to_sql(t.mutate(**problems), dialect="duckdb")
-        _run(con, f"CREATE TEMP TABLE {stage}_tp AS {sql}")
-        con.execute(f"DROP TABLE {stage}_t")
-        con.execute(f"ALTER TABLE {stage}_tp RENAME TO {stage}_t")
+    # prepare computes the ID problem of every ID column the file has; the one of an absent
+    # column (all NULL) costs nothing to add in the same statement.
+    prepared = prepared.mutate(**problem_columns(prepared, table, today))
+    _materialise(con, stage, ibis.to_sql(prepared, dialect="duckdb"), tmpdir)
     v = check(
         backend.table(f"{stage}_t"),
         table,
@@ -331,6 +331,25 @@ def stage_and_check(
         typed=typed,
         skipped=skipped,
     )
+
+
+def prepared_file(tmpdir: Path, stage: str) -> Path:
+    """Where one import keeps its prepared table (this process's own name: settle's file mode
+    stages in the system's temporary directory, which other processes share)."""
+    return tmpdir / f"{stage}_t-{os.getpid()}.parquet"
+
+
+def _materialise(con: duckdb.DuckDBPyConnection, stage: str, sql: str, tmpdir: Path) -> None:
+    """The prepared table as a Parquet file behind the TEMP view ``{stage}_t``.
+
+    A TEMP table that outgrows ``memory_limit`` is evicted to tmp/ uncompressed: at
+    yiyang-2019 scale 3 (59 M claims) the staged text, this table and the checks' hash
+    tables filled 52 GB of disk.  Parquet is compressed and read column by column; on 2 M
+    claims under a 400 MB limit the peak of tmp/ fell from 1.13 GB to 0.70 GB, in the same time.
+    """
+    path = sql_literal(str(prepared_file(tmpdir, stage)))
+    _run(con, f"COPY ({sql}) TO {path} (FORMAT parquet)")
+    con.execute(f"CREATE TEMP VIEW {stage}_t AS SELECT * FROM read_parquet({path})")
 
 
 def _check(

@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from yibao.ingest.loader import stage_and_check
+from yibao.ingest.loader import drop_stage, stage_and_check
 from yibao.ingest.readers import FileRejected
 from yibao.ingest.validate import ROW
 from yibao.refdata import area_history
@@ -103,21 +103,18 @@ def read_claims_file(path: Path, today: date) -> tuple[duckdb.DuckDBPyConnection
     con = duckdb.connect()
     con.register("_areas", pa.table({"code": pa.array(sorted(area_history()), pa.string())}))
     spec = settle_input_table()
+    tmpdir = Path(tempfile.gettempdir())
     try:
         checked = stage_and_check(
-            con,
-            path,
-            spec,
-            "_areas",
-            stage="_stage",
-            tmpdir=Path(tempfile.gettempdir()),
-            today=today,
+            con, path, spec, "_areas", stage="_stage", tmpdir=tmpdir, today=today
         )
+        # A table, not a view: settle adds the policy's own errors to it.
+        con.execute(f"CREATE TEMP TABLE {ERRORS} AS SELECT * FROM {checked.errors}")
+        typed_sql = ibis.to_sql(checked.typed, dialect="duckdb")
+        con.execute(f"CREATE TEMP TABLE {TYPED} AS {typed_sql}")
     except FileRejected as exc:
         msg = str(exc)
         raise FileRejected(msg if msg.startswith(path.name) else f"{path.name}: {msg}") from None
-    # A table, not a view: settle adds the policy's own errors to it.
-    con.execute(f"CREATE TEMP TABLE {ERRORS} AS SELECT * FROM {checked.errors}")
-    typed_sql = ibis.to_sql(checked.typed, dialect="duckdb")
-    con.execute(f"CREATE TEMP TABLE {TYPED} AS {typed_sql}")
+    finally:
+        drop_stage(con, "_stage", tmpdir)  # the two results above are all settle reads
     return con, spec
