@@ -11,6 +11,7 @@ with their own message.  Every file the command creates is private (see
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from datetime import datetime
@@ -76,6 +77,49 @@ def choice_refusal(
     return f"参数 {opt} 的取值{shown}无效;可选 {choices}"
 
 
+def usage_refusal(exc: typer.TyperException) -> str | None:
+    """A mistyped command line in Chinese, or None where typer's own message must stand."""
+    from typer._click import exceptions as ce
+
+    text = str(getattr(exc, "message", "") or "")
+    if isinstance(exc, ce.NoSuchOption):
+        near = "、".join(exc.possibilities or [])
+        return f"没有参数 {exc.option_name}" + (f"(是否要用 {near}?)" if near else "")
+    if isinstance(exc, ce.BadOptionUsage) and "requires an argument" in text:
+        return f"参数 {exc.option_name} 后面缺少取值"
+    if isinstance(exc, ce.BadOptionUsage) and "does not take a value" in text:
+        return f"参数 {exc.option_name} 不带取值"
+    if isinstance(exc, ce.MissingParameter) and exc.param is not None:
+        p = exc.param
+        label = str(getattr(p, "help", "") or "").split(" / ")[0].strip()
+        name = max(p.opts, key=len) if p.param_type_name == "option" and p.opts else p.name
+        return f"缺少参数 {name}" + (f"({label})" if label else "")
+    if extra := re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", text):
+        return f"多余的参数: {extra.group(1)}"
+    return None
+
+
+def _refusal(exc: typer.TyperException, args: list[str]) -> str | None:
+    """The Chinese refusal of a command line typer would refuse in English, if we know it."""
+    from typer._click.exceptions import UsageError
+
+    if isinstance(exc, typer.BadParameter) and exc.param is not None and _choices(exc.param):
+        return choice_refusal(exc.param, args)
+    return usage_refusal(exc) if isinstance(exc, UsageError) else None
+
+
+def _command_path(exc: typer.TyperException, ctx: typer.Context) -> str:
+    """``yibao bench city``: the command refused, named as the user types it."""
+    c = getattr(exc, "ctx", None)
+    if c is None:
+        return f"yibao {ctx.invoked_subcommand or ''}".strip()
+    names = []
+    while c is not None:
+        names.append(c.info_name or "")
+        c = c.parent
+    return " ".join(["yibao", *reversed(names[:-1])])
+
+
 def _say(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -94,10 +138,11 @@ class SafeGroup(TyperGroup):
         private_umask()
         try:
             return super().invoke(ctx)
-        except typer.BadParameter as exc:
-            if exc.param is None or not _choices(exc.param):
+        except typer.TyperException as exc:
+            said = _refusal(exc, ctx.meta.get(_ARGS, []))
+            if said is None:
                 raise
-            _say(f"错误: {choice_refusal(exc.param, ctx.meta.get(_ARGS, []))}")
+            _say(f"错误: {said}\n查看帮助: {_command_path(exc, ctx)} --help")
             raise typer.Exit(2) from None
         except _PASS:
             raise
