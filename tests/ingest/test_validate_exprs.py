@@ -656,7 +656,7 @@ def test_problem_columns_are_added_once(con):
         "prep_bad", V.prepare(_staged(con, "persons", [_person(certno="1")]), t, None),
         overwrite=True,
     )
-    assert con.to_pyarrow(bad.select(p=V._problem(bad, "certno", TODAY))).to_pylist() == [
+    assert con.to_pyarrow(bad.select(p=V.id_problem(bad, "certno", TODAY))).to_pylist() == [
         {"p": "身份证号长度应为18位"}
     ]
     future = valid_id(3, birth=date(2026, 11, 24))
@@ -667,12 +667,12 @@ def test_problem_columns_are_added_once(con):
     assert con.to_pyarrow(late.select(**V.problem_columns(late, t, TODAY))).to_pylist() == [
         {"p__certno": "身份证号出生日期晚于今天"}
     ]
-    assert con.to_pyarrow(late.select(p=V._problem(late, "certno", TODAY))).to_pylist() == [
+    assert con.to_pyarrow(late.select(p=V.id_problem(late, "certno", TODAY))).to_pylist() == [
         {"p": "身份证号出生日期晚于今天"}
     ]
     done = prepared.mutate(**cols)
     assert V.problem_columns(done, t, TODAY) == {}
-    assert V._problem(done, "certno", TODAY).get_name() == "p__certno"
+    assert V.id_problem(done, "certno", TODAY).get_name() == "p__certno"
 
 
 @pytest.mark.parametrize("required", [True, False])

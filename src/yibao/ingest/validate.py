@@ -4,7 +4,8 @@
 number a user sees in the file) and returns two expressions: the typed rows and the errors
 (one row per offending cell: row, column, value, Chinese reason).  A row with any error is
 quarantined; the loader keeps the rest.  Checks are queries that return offending rows,
-the way dbt tests are.
+the way dbt tests are.  The checks across cells and rows are in :mod:`yibao.ingest.row_checks`,
+over the cells as :mod:`yibao.ingest.cells` reads them.
 """
 
 from __future__ import annotations
@@ -19,16 +20,25 @@ import ibis.expr.types as ir
 from yibao.identity.engine import (
     AREA_UNKNOWN_REASON,
     certno_area_unknown,
-    certno_birth,
     certno_problem,
     check_char_expr,
 )
+from yibao.ingest.cells import (
+    KEY_COLUMNS,
+    PARSE_TYPE,
+    ROW,
+    cell_missing,
+    cell_text,
+    error_rows,
+    id_problem,
+    typed_value,
+)
 from yibao.ingest.keys import key_expr
+from yibao.ingest.row_checks import ALREADY as ALREADY
+from yibao.ingest.row_checks import key_errors, row_rule_errors
 from yibao.money import GROUPED_RE
-from yibao.schema import TABLES
 from yibao.schema.model import Column, Table
 
-ROW = "_row"
 ERROR_SCHEMA = {"_row": "int64", "column_name": "string", "value": "string", "reason": "string"}
 
 _MONEY_RE = r"^-?[0-9]+(\.[0-9]{1,2})?$"
@@ -71,15 +81,6 @@ CLAIM_MONEY_MAX = Decimal("100000000.00")  # 1 亿元 on one 结算单
 MONEY_MAX = Decimal("1000000000000.00")  # 1 万亿元: beyond any fund's annual total
 INT_MAX_BY_UNIT = {"天": 36_600, "人": 2_000_000_000, "张": 1_000_000}
 INT_MAX = 10**12
-
-#: Identifier columns compared after :func:`yibao.ingest.keys.key_expr` (every string key
-#: column of every table, and the identifiers other tables refer to).
-KEY_COLUMNS = frozenset(
-    c.name
-    for t in TABLES.values()
-    for c in t.columns
-    if c.dtype == "string" and c.codes is None and c.check is None and c.name in t.key
-) | {"psn_no", "fixmedins_code", "setl_id", "mdtrt_id"}
 
 
 def plausible_bounds(
@@ -209,18 +210,6 @@ def parse(col: Column, s: ir.StringValue) -> ir.Value:
     raise ValueError(col.dtype)
 
 
-def _error(
-    t: ir.Table, mask: ir.BooleanValue, column: str, value: ir.Value, reason: ir.StringValue | str
-) -> ir.Table:
-    hit = t.filter(mask)
-    return hit.select(
-        _row=hit[ROW].cast("int64"),
-        column_name=ibis.literal(column),
-        value=value.cast("string"),
-        reason=reason if isinstance(reason, ir.Value) else ibis.literal(reason),
-    )
-
-
 def _fmt(v: Decimal | int) -> str:
     return f"{v:,}" if isinstance(v, int) else f"{v:,.2f}"
 
@@ -239,7 +228,7 @@ def fast_path(
     cast when an earlier projection computed it (the test and the value then share it).
     """
     if col.dtype in ("money", "int", "date", "timestamp"):
-        v = c.try_cast(_PARSE_TYPE[col.dtype]) if typed is None else typed
+        v = c.try_cast(PARSE_TYPE[col.dtype]) if typed is None else typed
         ok = v.cast("string") == c  # a round trip: no spaces, signs, commas or other spellings
         if col.dtype in _CANONICAL_LENGTH:  # 'infinity' and 5-digit years round-trip too
             ok = (c.length() == _CANONICAL_LENGTH[col.dtype]) & ok
@@ -258,7 +247,6 @@ def fast_path(
     return None
 
 
-_PARSE_TYPE = {"money": "decimal(18,2)", "int": "int64", "date": "date", "timestamp": "timestamp"}
 _CANONICAL_LENGTH = {"date": 10, "timestamp": 19}
 
 
@@ -281,8 +269,8 @@ def prepare(
     raw = {c.name: staged[c.name].cast("string") for c in cols}
     first: dict[str, ir.Value] = {}
     for c in cols if fast else ():
-        if c.dtype in _PARSE_TYPE:
-            first[f"_f__{c.name}"] = raw[c.name].try_cast(_PARSE_TYPE[c.dtype])
+        if c.dtype in PARSE_TYPE:
+            first[f"_f__{c.name}"] = raw[c.name].try_cast(PARSE_TYPE[c.dtype])
         if c.check == "certno" and today is not None:  # the check character, computed once
             first[f"_k__{c.name}"] = check_char_expr(raw[c.name].substr(0, 17))
     t = _mutate(staged, first)
@@ -326,7 +314,7 @@ def _prepared(t: ir.Table, col: Column, table: Table, today: date | None) -> dic
     if ok is not None and fp is not None:
         # A canonical typed cell stores no text: its value prints back as the cell (the fast
         # path's round trip), and :func:`cell_text` restores it where a check shows it.
-        s = ibis.cases((ok, ibis.null("string") if col.dtype in _PARSE_TYPE else fp[1]), else_=s)
+        s = ibis.cases((ok, ibis.null("string") if col.dtype in PARSE_TYPE else fp[1]), else_=s)
         v = ibis.cases((ok, fp[2]), else_=v)
         o = ibis.cases((ok, c), else_=o)
     out: dict[str, ir.Value] = {}
@@ -353,7 +341,7 @@ def _absent(col: Column, table: Table) -> dict[str, ir.Value]:
         out[f"o__{col.name}"] = s
     out[f"s__{col.name}"] = s
     if col.dtype != "string":
-        out[f"v__{col.name}"] = ibis.null(_PARSE_TYPE.get(col.dtype, col.ibis_type))
+        out[f"v__{col.name}"] = ibis.null(PARSE_TYPE.get(col.dtype, col.ibis_type))
     return out
 
 
@@ -371,35 +359,6 @@ def problem_columns(t: ir.Table, table: Table, today: date) -> dict[str, ir.Stri
     }
 
 
-def _problem(t: ir.Table, col: str, today: date) -> ir.StringValue:
-    """The GB 11643 problem of an ID column, from ``prepare`` where it was computed."""
-    name = f"p__{col}"
-    return t[name] if name in t.columns else certno_problem(t[f"s__{col}"], today)
-
-
-def _v(t: ir.Table, col: Column) -> ir.Value:
-    """Typed value of a prepared column (text columns are their cleaned text)."""
-    return t[f"s__{col.name}"] if col.dtype == "string" else t[f"v__{col.name}"]
-
-
-def cell_text(t: ir.Table, col: Column) -> ir.StringValue:
-    """Cleaned text of a prepared cell, as a check shows it or a key compares it.
-
-    :func:`prepare` stores no text for a canonical typed cell (``2021-03-05 08:00:00``,
-    ``37.00``): at 17 M claims that was a third of the prepared table.  Its typed value prints
-    back as exactly that text, on either engine, because that round trip is the fast path's
-    test.  Apply it after a filter where possible: it casts every row it sees.
-    """
-    s = t[f"s__{col.name}"]
-    return ibis.coalesce(s, t[f"v__{col.name}"].cast("string")) if col.dtype in _PARSE_TYPE else s
-
-
-def _missing(t: ir.Table, col: Column) -> ir.BooleanValue:
-    """An empty cell (a canonical typed cell has a value and no stored text)."""
-    s = t[f"s__{col.name}"]
-    return s.isnull() & t[f"v__{col.name}"].isnull() if col.dtype in _PARSE_TYPE else s.isnull()
-
-
 def check(
     t: ir.Table, table: Table, refs: Refs, *, today: date, existing: ir.Table | None = None
 ) -> Validated:
@@ -412,10 +371,10 @@ def check(
     """
     errors: list[ir.Table] = []
     for col in table.columns:
-        s, v = t[f"s__{col.name}"], _v(t, col)
+        s, v = t[f"s__{col.name}"], typed_value(t, col)
         checks: list[tuple[ir.BooleanValue, ir.StringValue | str]] = []
         if col.required:
-            checks.append((_missing(t, col), f"{col.label}为必填项,不能为空"))
+            checks.append((cell_missing(t, col), f"{col.label}为必填项,不能为空"))
         if col.dtype != "string":
             checks.append(
                 (s.notnull() & v.isnull(), f"{col.label}不是有效的{TYPE_NAMES[col.dtype]}")
@@ -431,7 +390,7 @@ def check(
                 )
             )
         if col.check == "certno":
-            problem = _problem(t, col.name, today)
+            problem = id_problem(t, col.name, today)
             checks.append((s.notnull() & problem.notnull(), problem))
         if col.dtype in ("money", "rate", "int"):
             checks.insert(
@@ -457,10 +416,12 @@ def check(
                 else_=ibis.null("string"),
             )
             x = t.mutate(_reason=reason)
-            errors.append(_error(x, x._reason.notnull(), col.name, cell_text(x, col), x._reason))
+            errors.append(
+                error_rows(x, x._reason.notnull(), col.name, cell_text(x, col), x._reason)
+            )
         if col.check == "area":
             errors.append(
-                _error(
+                error_rows(
                     t,
                     s.notnull() & ~s.isin(refs.area_codes["code"]),
                     col.name,
@@ -469,9 +430,9 @@ def check(
                 )
             )
         if col.check == "certno":
-            problem = _problem(t, col.name, today)
+            problem = id_problem(t, col.name, today)
             errors.append(
-                _error(
+                error_rows(
                     t,
                     s.notnull() & problem.isnull() & certno_area_unknown(s, refs.area_codes),
                     col.name,
@@ -481,7 +442,7 @@ def check(
             )
         if col.check == "procedure" and refs.procedure_codes is not None:
             errors.append(
-                _error(
+                error_rows(
                     t,
                     s.notnull() & ~s.isin(refs.procedure_codes["code"]),
                     col.name,
@@ -491,7 +452,7 @@ def check(
             )
         if col.check == "diagnosis" and refs.diagnosis_codes is not None:
             errors.append(
-                _error(
+                error_rows(
                     t,
                     s.notnull() & ~s.isin(refs.diagnosis_codes["code"]),
                     col.name,
@@ -499,8 +460,8 @@ def check(
                     f"{col.label}不是有效的诊断编码(ICD-10 医保版)",
                 )
             )
-    errors.extend(_row_rule_errors(t, table, today))
-    errors.extend(_key_errors(t, table, existing))
+    errors.extend(row_rule_errors(t, table, today))
+    errors.extend(key_errors(t, table, existing))
 
     err = ibis.union(*errors, distinct=False) if len(errors) > 1 else errors[0]
     return Validated(typed=accepted_rows(t, table, err), errors=err)
@@ -511,7 +472,7 @@ def accepted_rows(t: ir.Table, table: Table, errors: ir.Table) -> ir.Table:
     where there is one, or the engine computes every check a second time."""
     bad_rows = errors.select(ROW).distinct()
     ok = t.filter(~t[ROW].isin(bad_rows[ROW]))
-    return ok.select(ROW, **{c.name: _v(ok, c).cast(c.ibis_type) for c in table.columns})
+    return ok.select(ROW, **{c.name: typed_value(ok, c).cast(c.ibis_type) for c in table.columns})
 
 
 def validate(
@@ -526,121 +487,3 @@ def validate(
     prepared = prepare(staged, table, today).cache()
     errors = check(prepared, table, refs, today=today, existing=existing).errors.cache()
     return Validated(typed=accepted_rows(prepared, table, errors), errors=errors)
-
-
-def _row_rule_errors(t: ir.Table, table: Table, today: date) -> list[ir.Table]:
-    out = []
-    for rule in table.row_rules:
-        v = {c: _v(t, table.column(c)) for c in rule.columns}
-        s = {c: cell_text(t, table.column(c)) for c in rule.columns}
-        if rule.name == "inscp_le_medfee":
-            mask = v["inscp_scp_amt"] > v["medfee_sumamt"]
-            shown = s["inscp_scp_amt"] + " > " + s["medfee_sumamt"]
-            out.append(_error(t, mask, "inscp_scp_amt", shown, rule.reason))
-        elif rule.name == "adm_le_dscg":
-            mask = v["adm_time"] > v["dscg_time"]
-            out.append(
-                _error(t, mask, "dscg_time", s["adm_time"] + " > " + s["dscg_time"], rule.reason)
-            )
-        elif rule.name == "funds_le_medfee":
-            zero = ibis.literal(Decimal("0"), "decimal(18,2)")
-            # Every fund the rule names (all but the last column, the total); a missing one is 0.
-            funds = sum(
-                (v[c].fill_null(zero) for c in rule.columns[1:-1]),
-                v[rule.columns[0]].fill_null(zero),
-            )
-            out.append(
-                _error(
-                    t, funds > v["medfee_sumamt"], "medfee_sumamt", s["medfee_sumamt"], rule.reason
-                )
-            )
-        elif rule.name == "brdy_matches_certno":
-            cert = s["certno"]
-            mask = (
-                cert.notnull()
-                & _problem(t, "certno", today).isnull()
-                & (v["brdy"] != certno_birth(cert))
-            )
-            shown = s["brdy"] + " ≠ " + cert.substr(6, 8)
-            out.append(_error(t, mask, "brdy", shown, rule.reason))
-        elif rule.name == "birth_before_death":
-            out.append(
-                _error(t, v["brdy"] > v["death_date"], "death_date", s["death_date"], rule.reason)
-            )
-        else:  # pragma: no cover - a schema error, caught by tests
-            raise ValueError(f"unknown row rule {rule.name}")
-    return out
-
-
-ALREADY = "_already"  # column_name of rows identical to one already loaded (not quarantined)
-
-
-def _key_errors(t: ir.Table, table: Table, existing: ir.Table | None) -> list[ir.Table]:
-    """Duplicate keys inside the file, and keys already loaded from another file.
-
-    Keys are compared in their normal form (:mod:`yibao.ingest.keys`); the error shows the
-    key as the file wrote it.  A row identical to the loaded one (an overlapping re-export)
-    is reported under :data:`ALREADY`: the loader neither loads nor quarantines it, so the
-    personal record is not stored a second time.  A row whose key exists with other values
-    is a conflict and is quarantined.
-    """
-    keys = [cell_text(t, table.column(k)) for k in table.key]
-    labels = "+".join(table.column(k).label for k in table.key)
-
-    def joined(cols: list[ir.Value]) -> ir.StringValue:
-        return (
-            cols[0] if len(cols) == 1 else ibis.literal("|").join([k.fill_null("") for k in cols])
-        )
-
-    originals = (t[f"o__{k}"] if f"o__{k}" in t.columns else None for k in table.key)
-    shown = joined([o if o is not None else k for o, k in zip(originals, keys, strict=True)])
-    normal = joined(keys)
-    note = ibis.cases(
-        (shown != normal, "(忽略全角/半角、大小写和首尾空白后为 " + normal + ")"), else_=""
-    )
-    # The keys that repeat, by aggregate (a window would partition every row of the file by
-    # key); only their rows are joined back.  NULL keys repeat like any other (IS NOT DISTINCT).
-    key_t = t.select(ROW, **{f"k{i}": k for i, k in enumerate(keys)})
-    names = [f"k{i}" for i in range(len(keys))]
-    dup = (
-        key_t.group_by(names)
-        .aggregate(_first=key_t[ROW].min(), _n=key_t.count())
-        .filter(lambda d: d._n > 1)
-        .drop("_n")
-    )
-    w = t.mutate(_shown=shown, _note=note)
-    wk = w.mutate(**{f"k{i}": k for i, k in enumerate(keys)})
-    d = wk.inner_join(dup, [wk[n].identical_to(dup[n]) for n in names])
-    out = [
-        _error(
-            d,
-            d[ROW] != d["_first"],
-            table.key[0],
-            d["_shown"],
-            f"{labels}重复" + d["_note"] + ",与文件第" + d["_first"].cast("string") + "行相同",
-        )
-    ]
-    if existing is not None:
-        ex = existing.select(
-            **{
-                f"k__{k}": key_expr(existing[k]) if k in KEY_COLUMNS else existing[k].cast("string")
-                for k in table.key
-            },
-            **{f"e__{c.name}": existing[c.name] for c in table.columns},
-        )
-        j = w.inner_join(ex, [cell_text(w, table.column(k)) == ex[f"k__{k}"] for k in table.key])
-        same = ibis.literal(True)
-        for c in table.columns:
-            same = same & _v(j, c).cast(c.ibis_type).identical_to(j[f"e__{c.name}"])
-        j = j.mutate(_same=same)
-        out.append(_error(j, j._same, ALREADY, j["_shown"], "此前已导入(与工作区中的记录相同)"))
-        out.append(
-            _error(
-                j,
-                ~j._same,
-                table.key[0],
-                j["_shown"],
-                f"{labels}已存在于工作区(此前已从其他文件导入),但本行其他内容与已导入的不同",
-            )
-        )
-    return out
