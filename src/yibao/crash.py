@@ -111,13 +111,26 @@ def _refusal(exc: typer.TyperException, args: list[str]) -> str | None:
 def _command_path(exc: typer.TyperException, ctx: typer.Context) -> str:
     """``yibao bench city``: the command refused, named as the user types it."""
     c = getattr(exc, "ctx", None)
-    if c is None:
-        return f"yibao {ctx.invoked_subcommand or ''}".strip()
+    if c is None:  # the parser refused before a context existed: follow the words typed
+        return " ".join(["yibao", *_subcommands(ctx, ctx.meta.get(_ARGS, []))])
     names = []
     while c is not None:
         names.append(c.info_name or "")
         c = c.parent
     return " ".join(["yibao", *reversed(names[:-1])])
+
+
+def _subcommands(ctx: typer.Context, args: list[str]) -> list[str]:
+    """The command names a command line starts with: ``bench city`` of ``bench city -x``."""
+    names: list[str] = []
+    group: Any = ctx.command
+    for word in args:
+        sub = group.get_command(ctx, word) if hasattr(group, "get_command") else None
+        if sub is None:
+            break
+        names.append(word)
+        group = sub
+    return names
 
 
 def _say(message: str) -> None:

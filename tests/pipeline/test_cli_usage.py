@@ -14,6 +14,7 @@ CASES = [
     (["run", "WS"], "缺少参数 --year(年度)"),
     (["run", "WS", "--year", "2019", "extra"], "多余的参数: extra"),
     (["bench", "city", "--bogus"], "没有参数 --bogus"),
+    (["bench", "city", "--scale"], "参数 --scale 后面缺少取值"),
 ]
 
 
