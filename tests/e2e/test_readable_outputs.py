@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from helpers import CLAIM_HEADER_CN, claim_row, write_csv
 from yibao.cli import app
 from yibao.policy import load_policy, preset_names
-from yibao.supervise.rules import CATALOGUE, REG, VERIFIED_ARTICLES
+from yibao.supervise.catalogue import CATALOGUE
+from yibao.supervise.rules import REG, VERIFIED_ARTICLES
 from yibao.xlsxsafe import polish_workbook
 
 runner = CliRunner()

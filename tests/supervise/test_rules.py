@@ -11,8 +11,8 @@ import pytest
 
 from yibao.identity.idcard import random_valid_id
 from yibao.supervise import run_supervision
+from yibao.supervise.catalogue import CATALOGUE, RULES
 from yibao.supervise.params import SuperviseParamError, parse_ranges
-from yibao.supervise.rules import CATALOGUE, RULES
 
 D = date
 YEAR = 2021

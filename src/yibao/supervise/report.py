@@ -17,8 +17,8 @@ from openpyxl.styles import Font
 from yibao.engine.workspace import Workspace
 from yibao.privacy import mask_record, private_dir
 from yibao.schema.tables import HOSP_LEVEL
+from yibao.supervise.catalogue import RULES
 from yibao.supervise.params import param_text
-from yibao.supervise.rules import RULES
 from yibao.supervise.run import SuperviseOutcome
 from yibao.xlsxsafe import column_widths, safe_cells, set_widths
 

@@ -21,8 +21,9 @@ from yibao.pipeline.context import resolve_policy
 from yibao.policy import Policy
 from yibao.schema.derived import DERIVED
 from yibao.supervise import inputs as inputs_mod
+from yibao.supervise.catalogue import CATALOGUE, RULES
 from yibao.supervise.params import SupervisionParams, load_params
-from yibao.supervise.rules import CATALOGUE, RULES, STANDARD, Rule, finish, hospital_metrics
+from yibao.supervise.rules import STANDARD, Rule, finish, hospital_metrics
 
 _SQL_TYPES = {"string": "VARCHAR", "decimal(18,2)": "DECIMAL(18,2)", "float64": "DOUBLE"}
 FOUND_COLUMNS = ("rule", *STANDARD, "evidence")

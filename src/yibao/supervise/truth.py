@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from yibao.engine.workspace import Workspace
-from yibao.supervise.rules import CATALOGUE
+from yibao.supervise.catalogue import CATALOGUE
 
 RECALL_TARGET = 0.95
 PRECISION_TARGET = 0.90
