@@ -346,11 +346,12 @@ def _absent(col: Column, table: Table) -> dict[str, ir.Value]:
 
 
 def problem_columns(t: ir.Table, table: Table, today: date) -> dict[str, ir.StringValue]:
-    """``p__col``: the GB 11643 problem of each ID column of a *materialised* prepared table.
+    """``p__col``, the GB 11643 problem, for the ID columns a prepared table lacks it for: a
+    column the file does not have (all NULL), or a table prepared without ``today``.
 
-    Two checks and a row rule use it; the loader stores it once as a column.  Computed inside
-    :func:`prepare` instead, the engine would inline the cleaning into each of its 17 digit
-    reads (5 s per 300,000 rows).
+    Two checks and a row rule read it.  :func:`prepare` computes it for the others after the
+    check character (``_k__``) in a projection of its own: in one projection the engine
+    inlined the cleaning into each of the 17 digit reads (5 s per 300,000 rows).
     """
     return {
         f"p__{c.name}": certno_problem(t[f"s__{c.name}"], today)
