@@ -90,8 +90,12 @@ def lost_inputs(ws: Workspace, year: int, selected: list[Rule]) -> list[str]:
     cols = sorted({c for r in selected for c in RULE_INPUTS.get(r.code, ())})
     if not cols:
         return []
+    # The claims table itself, not _sv_claims: these are the claims' own columns, and the view's
+    # identity join cost 6.7 s of one core at the city's 19.7 M claims for nothing.
+    y = int(year)
     counts = ws.con.execute(
-        f"SELECT count(*), {', '.join(f'count({c})' for c in cols)} FROM _sv_claims"
+        f"SELECT count(*), {', '.join(f'count({c})' for c in cols)} FROM claims "
+        f"WHERE setl_time >= DATE '{y}-01-01' AND setl_time < DATE '{y + 1}-01-01'"
     ).fetchone()
     if not counts[0]:
         return []
