@@ -265,3 +265,8 @@ def test_the_claims_are_numbered_without_a_window_so_the_identity_join_uses_ever
     assert "WINDOW" not in base, base
     ids = _rows(wsd, "SELECT count(DISTINCT _row_n), count(*) FROM _settle_in")
     assert ids == [(4, 4)], plan
+    # The chain writes straight into settlements: no third copy of every claim in between.
+    assert _rows(wsd, "SELECT table_name FROM duckdb_tables() WHERE temporary") == [
+        ("_settle_err",),
+        ("_settle_in",),
+    ]
