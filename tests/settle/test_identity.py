@@ -72,3 +72,21 @@ def test_identity_comes_from_claim_then_enrolment_then_register_on_duckdb():
 @pytest.mark.xdist_group("spark")
 def test_identity_is_the_same_on_pyspark():
     assert _run("pyspark") == _run("duckdb") == EXPECTED
+
+
+def test_only_the_claims_without_an_identity_are_joined_with_the_registers():
+    """Joining every claim cost 8 s at 19.7 M claims, most of which carry their own identity:
+    the others pass by UNION ALL and only the blank ones meet the registers (5.5 s)."""
+    import ibis
+
+    claims = ibis.table(
+        {"setl_id": "string", "psn_no": "string", "psn_idet_type": "string",
+         "setl_time": "timestamp"}, name="claims",
+    )  # fmt: skip
+    enrol = ibis.table(
+        {"psn_no": "string", "year": "int64", "insutype": "string", "region_code": "string",
+         "psn_idet_type": "string"}, name="enrolments",
+    )  # fmt: skip
+    persons = ibis.table({"psn_no": "string", "psn_idet_type": "string"}, name="persons")
+    sql = " ".join(ibis.to_sql(with_identity(claims, enrol, persons), dialect="duckdb").split())
+    assert "UNION ALL" in sql and '"psn_idet_type" IS NULL' in sql, sql

@@ -19,7 +19,23 @@ SOURCE_DEFAULT = "未记录,按普通人员"  # the chain settles a NULL identit
 
 
 def with_identity(claims: ir.Table, enrolments: ir.Table, persons: ir.Table) -> ir.Table:
-    """``claims`` with psn_idet_type filled from the registers and ``psn_idet_source``."""
+    """``claims`` with psn_idet_type filled from the registers and ``psn_idet_source``.
+
+    Only the claims that leave the identity blank are joined with the registers; the others
+    pass by UNION ALL.  Joining every claim cost 8 s at the city's 19.7 M claims, most of
+    which carry their own identity.
+    """
+    keep = [c for c in claims.columns if c != "psn_idet_type"]
+    own = claims.filter(claims.psn_idet_type.notnull())
+    own = own.select(
+        *keep, psn_idet_type=own.psn_idet_type, psn_idet_source=ibis.literal(SOURCE_CLAIM)
+    )
+    return own.union(_from_registers(claims, enrolments, persons), distinct=False)
+
+
+def _from_registers(claims: ir.Table, enrolments: ir.Table, persons: ir.Table) -> ir.Table:
+    """The claims without an identity of their own, with the registers' one and its source."""
+    claims = claims.filter(claims.psn_idet_type.isnull())
     e = enrolments.filter(enrolments.psn_idet_type.notnull())
     # One identity per person-year: a person enrolled twice (two regions or insurance types)
     # takes the first by insurance type, then region code, so the answer never depends on order
@@ -35,13 +51,11 @@ def with_identity(claims: ir.Table, enrolments: ir.Table, persons: ir.Table) -> 
     year = claims.setl_time.year().cast("int64")
     j = claims.left_join(e, [claims.psn_no == e._e_psn, year == e._e_year])
     j = j.left_join(p, j.psn_no == p._p_psn)
-    own = j.psn_idet_type
     source = ibis.cases(
-        (own.notnull(), SOURCE_CLAIM),
         (j._e_idet.notnull(), SOURCE_ENROLMENT),
         (j._p_idet.notnull(), SOURCE_PERSONS),
         else_=SOURCE_DEFAULT,
     )
-    filled = ibis.coalesce(own, j._e_idet, j._p_idet)  # NULL settles as 普通人员
+    filled = ibis.coalesce(j._e_idet, j._p_idet)  # NULL settles as 普通人员
     keep = [c for c in claims.columns if c != "psn_idet_type"]
     return j.select(*keep, psn_idet_type=filled, psn_idet_source=source)
